@@ -1,0 +1,41 @@
+# One entry point for humans and CI. `make demo` runs the three-entity pipeline locally;
+# `make test` runs ruff, mypy and every test suite. Both build .venv from pinned versions.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+PACKAGES := exact-sandbox tap-exactonline target-snowflake-audit
+SOURCES := exact-sandbox/exact_sandbox tap-exactonline/tap_exactonline target-snowflake-audit/target_snowflake_audit
+
+.PHONY: venv test lint typecheck pytest demo benchmarks clean
+
+$(BIN)/.installed: constraints.txt requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements-dev.txt $(foreach p,$(PACKAGES),-e ./$(p))
+	touch $@
+
+venv: $(BIN)/.installed
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy $(SOURCES)
+
+pytest: venv
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+demo: venv
+	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
+
+benchmarks: venv
+	$(BIN)/python benchmarks/sandbox_throughput.py
+	$(BIN)/python benchmarks/tap_throughput.py
+	$(BIN)/python benchmarks/target_throughput.py
+
+clean:
+	rm -rf $(VENV) .meltano .demo .pytest_cache .mypy_cache .ruff_cache
