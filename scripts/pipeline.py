@@ -1,0 +1,145 @@
+"""Run the Meltano pipeline against a LocalStack, and read the warehouse it fills.
+
+Shared by the demo and the end-to-end tests, so both exercise exactly the commands a user runs:
+`meltano install` and `meltano --environment demo run tap-exactonline--<region>
+target-snowflake-audit`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import snowflake.connector
+from local_stack import BIN_DIR, REPO_ROOT, LocalStack
+
+MELTANO = str(BIN_DIR / "meltano")
+# Lines worth showing a person while a pipeline runs (the rest goes to the log file).
+PROGRESS_PATTERN = re.compile(
+    r"(Beginning \w+ sync|Sync(ing|ed)|loaded \d+ rows|rows? loaded|Daily call budget"
+    r"|Block run completed|ERROR|error)",
+    re.IGNORECASE,
+)
+
+
+class PipelineError(RuntimeError):
+    """A `meltano run` ended with a non-zero exit code."""
+
+
+def meltano_install(env: dict[str, str] | None = None) -> None:
+    """Install the plugins from the local packages (idempotent, skips what is installed)."""
+    subprocess.run([MELTANO, "install"], cwd=REPO_ROOT, env=env, check=True)
+
+
+def meltano_run(
+    stack: LocalStack,
+    region: str,
+    *,
+    extra_args: tuple[str, ...] = (),
+    on_line: Callable[[str], None] | None = None,
+    timeout: float = 900,
+) -> str:
+    """Run one entity's pipeline in the `demo` environment; return Meltano's whole output."""
+    log_path = stack.work_dir / "logs" / f"meltano-{region}.log"
+    args = [
+        MELTANO,
+        "--environment",
+        "demo",
+        "run",
+        *extra_args,
+        f"tap-exactonline--{region}",
+        "target-snowflake-audit",
+    ]
+    lines: list[str] = []
+    with log_path.open("a") as log:
+        process = subprocess.Popen(
+            args,
+            cwd=REPO_ROOT,
+            env=stack.meltano_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert process.stdout is not None  # noqa: S101 - Popen was asked for a pipe
+        for line in process.stdout:
+            log.write(line)
+            lines.append(line)
+            if on_line is not None:
+                on_line(line)
+        returncode = process.wait(timeout=timeout)
+    output = "".join(lines)
+    if returncode != 0:
+        tail = "".join(lines[-30:])
+        msg = (
+            f"meltano run for {region} failed with exit code {returncode}; log: {log_path}\n{tail}"
+        )
+        raise PipelineError(msg)
+    return output
+
+
+def print_progress(region: str) -> Callable[[str], None]:
+    """A line callback that echoes the progress lines of one region's run."""
+
+    def show(line: str) -> None:
+        if PROGRESS_PATTERN.search(line):
+            text = line.strip()
+            if len(text) > 160:
+                text = text[:157] + "..."
+            print(f"  [{region}] {text}", flush=True)
+
+    return show
+
+
+@contextmanager
+def warehouse_cursor(stack: LocalStack) -> Iterator[Any]:
+    """A cursor on the emulated warehouse, schema set to the one the pipeline loads."""
+    connection = snowflake.connector.connect(**stack.snowflake_connect_args())
+    try:
+        cursor = connection.cursor()
+        yield cursor
+    finally:
+        connection.close()
+
+
+def sandbox_get(base_url: str, path: str) -> Any:
+    """GET a sandbox admin endpoint and return the decoded answer."""
+    with urllib.request.urlopen(f"{base_url}{path}", timeout=30) as response:  # noqa: S310 - loopback sandbox URL
+        return json.load(response)
+
+
+def sandbox_post(base_url: str, path: str, body: dict[str, Any]) -> Any:
+    """POST a JSON body to a sandbox admin endpoint and return the decoded answer."""
+    request = urllib.request.Request(  # noqa: S310 - loopback sandbox URL
+        f"{base_url}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback sandbox URL
+        return json.load(response)
+
+
+def run_sql_file(cursor: Any, path: Path) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Execute one query file; return column names and rows."""
+    cursor.execute(path.read_text())
+    names = [str(column[0]) for column in cursor.description]
+    return names, [tuple(row) for row in cursor.fetchall()]
+
+
+def format_rows(names: list[str], rows: list[tuple[Any, ...]], limit: int = 15) -> str:
+    """A small fixed-width rendering of a result set for the terminal."""
+    shown = [[("" if value is None else str(value)) for value in row] for row in rows[:limit]]
+    widths = [max([len(name)] + [len(row[i]) for row in shown]) for i, name in enumerate(names)]
+    header = "  ".join(name.ljust(width) for name, width in zip(names, widths, strict=True))
+    body = [
+        "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True))
+        for row in shown
+    ]
+    more = [f"... {len(rows) - limit} more rows"] if len(rows) > limit else []
+    return "\n".join([header, "-" * len(header), *body, *more])

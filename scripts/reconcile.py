@@ -1,0 +1,151 @@
+"""Compare what landed in the warehouse with what the sandboxes hold.
+
+The sandbox's `/_sandbox/truth` gives, per division and Exact entity, the number of live rows and
+exact sums of every amount field. The warehouse side reads each table's `__current` view (latest
+version per record, tombstoned records left out), so a correct pipeline matches exactly.
+Sums are added up in Python as Decimals: the emulator returns SUM over NUMBER as a float.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from target_snowflake_audit.naming import column_name
+
+# Stream (= table) name -> the entity name the sandbox's truth uses.
+STREAM_ENTITIES: dict[str, str] = {
+    "transaction_lines": "TransactionLines",
+    "gl_accounts": "GLAccounts",
+    "gl_classifications": "GLClassifications",
+    "gl_schemes": "GLSchemes",
+    "gl_account_classification_mappings": "GLAccountClassificationMappings",
+    "journal_entries": "GeneralJournalEntries",
+    "journal_entry_lines": "GeneralJournalEntryLines",
+    "cost_centers": "Costcenters",
+    "cost_units": "Costunits",
+    "divisions": "Divisions",
+    "purchase_invoices": "PurchaseInvoices",
+    "purchase_invoice_lines": "PurchaseInvoiceLines",
+    "purchase_entries": "PurchaseEntries",
+    "purchase_entry_lines": "PurchaseEntryLines",
+    "payments": "Payments",
+    "sales_orders": "SalesOrders",
+    "sales_order_lines": "SalesOrderLines",
+    "sales_invoices": "SalesInvoices",
+    "sales_invoice_lines": "SalesInvoiceLines",
+    "receivables": "Receivables",
+    "customers": "Customers",
+    "suppliers": "Suppliers",
+    "contacts": "Contacts",
+    "items": "Items",
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One compared number: a row count or an amount sum, for a table and division."""
+
+    table: str
+    division: str
+    measure: str
+    expected: Decimal
+    actual: Decimal
+
+    @property
+    def matches(self) -> bool:
+        """Whether the warehouse holds exactly what the sandbox holds."""
+        return self.expected == self.actual
+
+
+def fetch_truth(base_url: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per division and entity: live row count and amount sums, from one sandbox."""
+    with urllib.request.urlopen(f"{base_url}/_sandbox/truth", timeout=30) as response:  # noqa: S310 - loopback sandbox URL
+        body: dict[str, dict[str, dict[str, dict[str, Any]]]] = json.load(response)
+    return body["divisions"]
+
+
+def warehouse_figures(
+    cursor: Any, table: str, amount_columns: list[str]
+) -> dict[str, dict[str, Decimal]]:
+    """Per division: row count and exact sums of `amount_columns` from `<table>__current`."""
+    select_list = ", ".join(['"_division_id"', *[f'"{name}"' for name in amount_columns]])
+    cursor.execute(f'SELECT {select_list} FROM "{table}__current"')  # noqa: S608 - names are ours
+    figures: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for row in cursor.fetchall():
+        division = str(row[0])
+        figures[division]["count"] += 1
+        for name, value in zip(amount_columns, row[1:], strict=True):
+            if value is not None:
+                figures[division][name] += Decimal(str(value))
+    return figures
+
+
+def existing_tables(cursor: Any) -> set[str]:
+    """Names of the views the target created (exact, case-sensitive strings)."""
+    cursor.execute(
+        "SELECT table_name FROM information_schema.views WHERE table_schema = CURRENT_SCHEMA()"
+    )
+    return {str(row[0]) for row in cursor.fetchall()}
+
+
+def reconcile(cursor: Any, truths: dict[str, dict[str, dict[str, Any]]]) -> list[Figure]:
+    """Every count and amount sum, per table and division, expected next to actual.
+
+    `truths` maps division code -> entity -> {"count": n, "sums": {field: "decimal"}}, merged
+    over all sandboxes.
+    """
+    figures: list[Figure] = []
+    views = existing_tables(cursor)
+    for table, entity in STREAM_ENTITIES.items():
+        expected_by_division = {
+            division: entities[entity]
+            for division, entities in truths.items()
+            if entity in entities and entities[entity]["count"] > 0
+        }
+        sum_fields = sorted({f for t in expected_by_division.values() for f in t.get("sums", {})})
+        columns = [column_name(f) for f in sum_fields]
+        actual: dict[str, dict[str, Decimal]] = {}
+        if f"{table}__current" in views:
+            actual = warehouse_figures(cursor, table, columns)
+        for division in sorted(set(expected_by_division) | set(actual)):
+            expected = expected_by_division.get(division, {"count": 0, "sums": {}})
+            got = actual.get(division, {})
+            figures.append(
+                Figure(
+                    table,
+                    division,
+                    "rows",
+                    Decimal(expected["count"]),
+                    got.get("count", Decimal(0)),
+                )
+            )
+            for field_name, column in zip(sum_fields, columns, strict=True):
+                figures.append(
+                    Figure(
+                        table,
+                        division,
+                        f"sum({column})",
+                        Decimal(str(expected.get("sums", {}).get(field_name, "0"))),
+                        got.get(column, Decimal(0)),
+                    )
+                )
+    return figures
+
+
+def format_report(figures: list[Figure]) -> str:
+    """A fixed-width table with a match mark per line and a summary line."""
+    lines = [f"{'table':<36} {'division':>8} {'measure':<22} {'sandbox':>16} {'warehouse':>16}  ok"]
+    for fig in figures:
+        mark = "yes" if fig.matches else "NO"
+        lines.append(
+            f"{fig.table:<36} {fig.division:>8} {fig.measure:<22} "
+            f"{fig.expected:>16} {fig.actual:>16}  {mark}"
+        )
+    mismatches = sum(not fig.matches for fig in figures)
+    lines.append(f"{len(figures)} figures compared, {mismatches} mismatches")
+    return "\n".join(lines)

@@ -1,0 +1,36 @@
+"""Fixtures for the cross-package tests: Meltano plugins installed once, a local stack per test.
+
+The end-to-end tests drive the real `meltano run` against sandboxes and the Snowflake emulator,
+with the same orchestration code the demo uses (scripts/local_stack.py, scripts/pipeline.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "scripts"
+sys.path.insert(0, str(SCRIPTS_DIR))
+
+from local_stack import LocalStack  # noqa: E402
+from pipeline import meltano_install  # noqa: E402
+
+# The e2e tests are not about Exact's rate limits (the tap's own tests are); a generous minutely
+# limit keeps CI fast while every other behaviour stays Exact's.
+E2E_MINUTELY_LIMIT = 2000
+
+
+@pytest.fixture(scope="session")
+def meltano_plugins() -> None:
+    """`meltano install` once per test session (idempotent on later sessions)."""
+    meltano_install()
+
+
+@pytest.fixture
+def stack(tmp_path: Path, meltano_plugins: None) -> Iterator[LocalStack]:
+    """NL, DE and UK sandboxes plus a Snowflake emulator, stopped after the test."""
+    with LocalStack(work_dir=tmp_path / "stack", minutely_limit=E2E_MINUTELY_LIMIT) as running:
+        yield running

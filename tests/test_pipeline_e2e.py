@@ -1,0 +1,245 @@
+"""End-to-end: the real `meltano run` from sandboxes into the Snowflake emulator.
+
+Each test starts its own NL, DE and UK sandboxes and an empty warehouse (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from local_stack import BIN_DIR, REPO_ROOT, LocalStack
+from pipeline import meltano_run, sandbox_get, sandbox_post, warehouse_cursor
+from reconcile import STREAM_ENTITIES, fetch_truth, format_report, reconcile
+
+pytestmark = pytest.mark.e2e
+
+
+def merged_truth(stack: LocalStack) -> dict[str, dict[str, dict[str, Any]]]:
+    truths: dict[str, dict[str, dict[str, Any]]] = {}
+    for sandbox in stack.sandboxes.values():
+        truths.update(fetch_truth(sandbox.base_url))
+    return truths
+
+
+def assert_reconciles(stack: LocalStack) -> None:
+    with warehouse_cursor(stack) as cursor:
+        figures = reconcile(cursor, merged_truth(stack))
+    mismatches = [figure for figure in figures if not figure.matches]
+    assert not mismatches, format_report(mismatches)
+    compared_tables = {figure.table for figure in figures}
+    assert compared_tables == set(STREAM_ENTITIES), "every stream must land and be compared"
+
+
+def table_row_counts(stack: LocalStack) -> dict[str, int]:
+    with warehouse_cursor(stack) as cursor:
+        counts = {}
+        for table in STREAM_ENTITIES:
+            cursor.execute(f'SELECT COUNT(*) FROM "{table}"')  # noqa: S608 - fixed names
+            counts[table] = int(cursor.fetchone()[0])
+    return counts
+
+
+def test_fresh_sync_of_three_entities_reconciles_exactly_with_sandbox_truth(
+    stack: LocalStack,
+) -> None:
+    for region in stack.regions:
+        meltano_run(stack, region)
+    assert_reconciles(stack)
+    with warehouse_cursor(stack) as cursor:
+        cursor.execute('SELECT DISTINCT "_division_id" FROM "transaction_lines"')
+        divisions = {str(row[0]) for row in cursor.fetchall()}
+    expected = {str(d) for sandbox in stack.sandboxes.values() for d in sandbox.divisions}
+    assert divisions == expected
+
+
+def test_second_run_without_changes_adds_no_rows(stack: LocalStack) -> None:
+    meltano_run(stack, "nl")
+    before = table_row_counts(stack)
+    meltano_run(stack, "nl")
+    assert table_row_counts(stack) == before
+
+
+def test_changes_and_deletes_add_new_versions_and_tombstones(stack: LocalStack) -> None:
+    meltano_run(stack, "nl")
+    sandbox = stack.sandboxes["nl"]
+    division = sandbox.divisions[0]
+    with warehouse_cursor(stack) as cursor:
+        cursor.execute(
+            'SELECT "_record_id" FROM "sales_invoices__current" WHERE "_division_id" = %s '
+            'ORDER BY "_record_id" LIMIT 2',
+            (str(division),),
+        )
+        changed_id, deleted_id = (str(row[0]) for row in cursor.fetchall())
+    sandbox_post(
+        sandbox.base_url,
+        "/_sandbox/mutate",
+        {
+            "operations": [
+                {
+                    "action": "update",
+                    "division": division,
+                    "entity": "SalesInvoices",
+                    "id": changed_id,
+                    "fields": {"AmountDC": "4321.09"},
+                },
+                {
+                    "action": "delete",
+                    "division": division,
+                    "entity": "SalesInvoices",
+                    "id": deleted_id,
+                },
+            ]
+        },
+    )
+    meltano_run(stack, "nl")
+
+    with warehouse_cursor(stack) as cursor:
+        cursor.execute(
+            'SELECT "amount_dc", "_deleted_at" FROM "sales_invoices" '
+            'WHERE "_record_id" = %s ORDER BY "_sequence"',
+            (changed_id,),
+        )
+        versions = cursor.fetchall()
+        cursor.execute(
+            'SELECT "_deleted_at" FROM "sales_invoices" WHERE "_record_id" = %s '
+            'ORDER BY "_sequence"',
+            (deleted_id,),
+        )
+        deleted_history = cursor.fetchall()
+        cursor.execute(
+            'SELECT "amount_dc" FROM "sales_invoices__current" WHERE "_record_id" = %s',
+            (changed_id,),
+        )
+        current_changed = cursor.fetchall()
+        cursor.execute(
+            'SELECT COUNT(*) FROM "sales_invoices__current" WHERE "_record_id" = %s',
+            (deleted_id,),
+        )
+        current_deleted = cursor.fetchone()[0]
+
+    assert len(versions) == 2, versions
+    assert versions[0][0] != Decimal("4321.09")
+    assert Decimal(str(versions[1][0])) == Decimal("4321.09")
+    assert all(row[1] is None for row in versions)
+    assert len(deleted_history) == 2
+    assert deleted_history[0][0] is None
+    assert deleted_history[1][0] is not None
+    assert [Decimal(str(row[0])) for row in current_changed] == [Decimal("4321.09")]
+    assert current_deleted == 0
+    assert_reconciles_region(stack, "nl")
+
+
+def assert_reconciles_region(stack: LocalStack, region: str) -> None:
+    truths = fetch_truth(stack.sandboxes[region].base_url)
+    with warehouse_cursor(stack) as cursor:
+        figures = reconcile(cursor, truths)
+    mismatches = [figure for figure in figures if not figure.matches]
+    assert not mismatches, format_report(mismatches)
+
+
+def test_run_killed_midway_then_rerun_loses_nothing(stack: LocalStack) -> None:
+    args = [
+        str(BIN_DIR / "meltano"),
+        "--environment",
+        "demo",
+        "run",
+        "tap-exactonline--de",
+        "target-snowflake-audit",
+    ]
+    log = (stack.work_dir / "logs" / "killed-run.log").open("w")
+    process = subprocess.Popen(
+        args,
+        cwd=REPO_ROOT,
+        env=stack.meltano_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    # Kill the whole process tree (meltano, tap, target) once the first batches are loading.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        stats = sandbox_get(stack.sandboxes["de"].base_url, "/_sandbox/stats")
+        if int(stats.get("total_calls", 0)) >= 10:
+            break
+        time.sleep(0.2)
+    assert process.poll() is None, "the run finished before it could be killed"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    log.close()
+
+    meltano_run(stack, "de")
+    assert_reconciles_region(stack, "de")
+
+
+def test_hand_piped_tap_and_target_give_the_same_tables(stack: LocalStack) -> None:
+    meltano_run(stack, "uk")
+    with warehouse_cursor(stack) as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = CURRENT_SCHEMA() AND table_type = 'BASE TABLE'"
+        )
+        meltano_tables = {str(row[0]) for row in cursor.fetchall()}
+
+    sandbox = stack.sandboxes["uk"]
+    fresh_chain = sandbox_post(sandbox.base_url, "/_sandbox/tokens", {})
+    env = stack.meltano_env()
+    tap_config = {
+        "region": "uk",
+        "base_url": sandbox.base_url,
+        "client_id": sandbox.info["client_id"],
+        "client_secret": sandbox.info["client_secret"],
+        "refresh_token": fresh_chain["refresh_token"],
+        "token_store_path": str(stack.work_dir / "tokens" / "hand-piped.tokens"),
+        "token_store_key": env["EXACT_TOKEN_STORE_KEY"],
+        "divisions": ["all"],
+    }
+    target_config = {
+        "account": "fakesnow",
+        "user": "demo",
+        "password": env["SNOWFLAKE_PASSWORD"],
+        "host": "127.0.0.1",
+        "port": stack.snowflake_port,
+        "protocol": "http",
+        "warehouse": "demo_wh",
+        "database": "exact_archive",
+        "schema": "hand_piped",
+        "create_schema": True,
+    }
+    tap_path = stack.work_dir / "tap.json"
+    target_path = stack.work_dir / "target.json"
+    tap_path.write_text(json.dumps(tap_config))
+    target_path.write_text(json.dumps(target_config))
+    command = (
+        f"{BIN_DIR / 'tap-exactonline'} --config {tap_path} | "
+        f"{BIN_DIR / 'target-snowflake-audit'} --config {target_path}"
+    )
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    with warehouse_cursor(stack) as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'hand_piped' AND table_type = 'BASE TABLE'"
+        )
+        piped_tables = {str(row[0]) for row in cursor.fetchall()}
+        assert piped_tables == meltano_tables
+        for table in sorted(STREAM_ENTITIES):
+            cursor.execute(
+                f'SELECT COUNT(*) FROM "exact_online"."{table}__current"'  # noqa: S608
+            )
+            via_meltano = cursor.fetchone()[0]
+            cursor.execute(f'SELECT COUNT(*) FROM "hand_piped"."{table}__current"')  # noqa: S608
+            assert cursor.fetchone()[0] == via_meltano, table
