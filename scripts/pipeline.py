@@ -8,6 +8,7 @@ target-snowflake-audit`.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import urllib.request
@@ -32,8 +33,11 @@ class PipelineError(RuntimeError):
     """A `meltano run` ended with a non-zero exit code."""
 
 
-def meltano_install(env: dict[str, str] | None = None) -> None:
-    """Install the plugins from the local packages (idempotent, skips what is installed)."""
+def meltano_install() -> None:
+    """Install the plugins from the local packages, pinned (skips what is installed)."""
+    constraints = str(REPO_ROOT / "constraints.txt")
+    # Meltano installs with uv (UV_CONSTRAINT) or pip (PIP_CONSTRAINT): pin both ways.
+    env = {**os.environ, "UV_CONSTRAINT": constraints, "PIP_CONSTRAINT": constraints}
     subprocess.run([MELTANO, "install"], cwd=REPO_ROOT, env=env, check=True)
 
 
