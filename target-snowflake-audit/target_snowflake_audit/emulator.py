@@ -1,0 +1,84 @@
+"""The local Snowflake emulator (fakesnow) with one fix, for tests, benchmarks and demos.
+
+fakesnow 0.12.1 translates `COPY INTO t (c1, ..., cN) FROM @stage` from CSV into
+`INSERT INTO t (...) SELECT column0, ..., columnN-1 FROM read_csv(...)`, but DuckDB names
+the CSV columns `column00`, `column01`, ... once a file has ten or more columns, so every
+COPY with an explicit list of ten or more columns fails with a binder error. The fix selects
+the file's columns positionally (`SELECT *`), which is what Snowflake does. The target's SQL
+is unchanged; only the emulator is patched, in this process.
+
+Run `python -m target_snowflake_audit.emulator [--port N]` to serve it; it prints the
+connection settings as one JSON line and serves until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_POSITIONAL_COLUMN = re.compile(r"column\d+")
+_patch_lock = threading.Lock()
+_patched = False
+
+
+def apply_copy_column_fix() -> None:
+    """Patch fakesnow's COPY translation (idempotent; affects this process only)."""
+    global _patched  # noqa: PLW0603 - a process-wide, apply-once patch
+    with _patch_lock:
+        if _patched:
+            return
+        from fakesnow import copy_into  # noqa: PLC0415 - optional test-only dependency
+        from sqlglot import exp  # noqa: PLC0415
+
+        original = copy_into._inserts
+
+        def inserts(*args: Any, **kwargs: Any) -> Any:
+            statements = original(*args, **kwargs)
+            for statement in statements:
+                select = statement.expression
+                names = [getattr(e, "name", "") for e in select.expressions]
+                if names and all(_POSITIONAL_COLUMN.fullmatch(name) for name in names):
+                    select.set("expressions", [exp.Star()])
+            return statements
+
+        copy_into._inserts = inserts
+        _patched = True
+
+
+@contextmanager
+def server(host: str = "127.0.0.1", port: int | None = None) -> Iterator[dict[str, Any]]:
+    """Serve the patched emulator in a background thread.
+
+    Args:
+        host: Interface to bind (keep it on loopback).
+        port: Port, or None for a free one.
+
+    Yields:
+        Connection keyword arguments (host, port, protocol, user, password, account).
+    """
+    import fakesnow  # noqa: PLC0415
+
+    apply_copy_column_fix()
+    with fakesnow.server(host=host, port=port) as kwargs:
+        yield dict(kwargs)
+
+
+def main() -> None:
+    """Serve the emulator until interrupted, after printing its settings as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=None)
+    args = parser.parse_args()
+    with server(host=args.host, port=args.port) as kwargs:
+        settings = {key: kwargs[key] for key in ("host", "port", "protocol", "user", "account")}
+        print(json.dumps(settings), flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Start-up checks and the batch load path: PUT to the named stage, one COPY, REMOVE."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from snowflake.connector import errors as sf_errors
+
+from target_snowflake_audit import ddl
+from target_snowflake_audit.connector import SnowflakeConnection, TargetSnowflakeError
+from target_snowflake_audit.naming import quote
+from target_snowflake_audit.staging import BatchFile
+
+# fakesnow cannot parse REMOVE; real Snowflake never answers a REMOVE with a parser error.
+_EMULATOR_REMOVE_ERROR = re.compile(r"syntax error at or near \"?REMOVE", re.IGNORECASE)
+
+
+class LoadError(TargetSnowflakeError):
+    """Loading a batch failed; the message names the stream and table."""
+
+
+def warehouse_warning(warehouse: str, rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """Interpret `SHOW WAREHOUSES LIKE '<warehouse>'` rows.
+
+    Args:
+        warehouse: The configured warehouse name.
+        rows: Result rows keyed by lowercase column name.
+
+    Returns:
+        A warning when the warehouse will not resume by itself, else None.
+
+    Raises:
+        TargetSnowflakeError: The warehouse is missing or the role cannot see it.
+    """
+    matches = [row for row in rows if str(row.get("name", "")).upper() == warehouse.upper()]
+    if not matches:
+        msg = (
+            f"warehouse {warehouse!r} does not exist or the role has no privilege on it "
+            "(SHOW WAREHOUSES returned no match); grant USAGE on it or fix the "
+            "'warehouse' setting"
+        )
+        raise TargetSnowflakeError(msg)
+    auto_resume = matches[0].get("auto_resume")
+    resumes = auto_resume if isinstance(auto_resume, bool) else str(auto_resume).lower() == "true"
+    if resumes:
+        return None
+    return (
+        f"warehouse {warehouse!r} has AUTO_RESUME disabled: loads fail whenever it is "
+        f"suspended. Fix: ALTER WAREHOUSE {quote(warehouse)} SET AUTO_RESUME = TRUE"
+    )
+
+
+@dataclass
+class Loader:
+    """Everything sinks share: the session, the stage, the run identity and counters."""
+
+    connection: SnowflakeConnection
+    config: Mapping[str, Any]
+    staging_dir: Path
+    logger: logging.Logger
+    run_id: str = field(
+        default_factory=lambda: f"{time.strftime('%Y%m%dT%H%M%S')}{uuid.uuid4().hex[:8]}"
+    )
+    run_started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    _sequences: dict[str, Iterator[int]] = field(default_factory=dict)
+    _remove_supported: bool = True
+
+    @property
+    def stage(self) -> str:
+        """The qualified named internal stage."""
+        return self.connection.qualified(str(self.config.get("stage_name", "_audit_stage")))
+
+    def start(self) -> None:
+        """Create the schema and stage and check the warehouse, before any data arrives.
+
+        Raises:
+            TargetSnowflakeError: A start-up check failed.
+        """
+        connection = self.connection
+        if self.config.get("create_schema", True):
+            connection.execute(ddl.create_schema(connection.schema))
+        connection.execute(f"USE SCHEMA {connection.schema}")
+        warehouse = str(self.config["warehouse"])
+        try:
+            rows = connection.execute("SHOW WAREHOUSES LIKE %s", (warehouse,))
+        except sf_errors.ProgrammingError as exc:
+            msg = f"cannot check warehouse {warehouse!r}: {connection.redact(str(exc))}"
+            raise TargetSnowflakeError(msg) from None
+        if warning := warehouse_warning(warehouse, rows):
+            self.logger.warning(warning)
+        connection.execute(ddl.create_stage(self.stage))
+
+    def sequence_counter(self, stream_name: str) -> Iterator[int]:
+        """Return the stream's `_sequence` counter for this run.
+
+        Values are `<run start in ms> * 10**6 + n`: increasing within a run, and a run that
+        starts after an earlier one ended starts above all of its values (that would need
+        more than a million rows per millisecond). The values fit a signed 64-bit integer,
+        which keeps them exact in every client and in the emulator.
+
+        Args:
+            stream_name: The stream.
+
+        Returns:
+            A shared iterator of sequence numbers.
+        """
+        if stream_name not in self._sequences:
+            self._sequences[stream_name] = itertools.count(self.run_started_ms * 10**6)
+        return self._sequences[stream_name]
+
+    def new_batch(self, table: str, batch_number: int) -> tuple[str, BatchFile]:
+        """Open the local file for a new batch.
+
+        Args:
+            table: The table name.
+            batch_number: The batch's number within its sink.
+
+        Returns:
+            The batch id and its file.
+        """
+        batch_id = f"{self.run_id}-{table}-{batch_number:06d}"
+        return batch_id, BatchFile(self.staging_dir / f"{batch_id}.csv.gz")
+
+    def load(
+        self,
+        *,
+        stream_name: str,
+        table: str,
+        columns: Sequence[str],
+        batch_id: str,
+        batch_file: BatchFile,
+    ) -> int:
+        """PUT a batch file to its own stage directory and COPY it into the table.
+
+        Args:
+            stream_name: The stream (for messages).
+            table: The table name.
+            columns: The table columns in file order.
+            batch_id: The batch id (also the stage directory).
+            batch_file: The filled batch file.
+
+        Returns:
+            Rows loaded.
+
+        Raises:
+            LoadError: PUT or COPY failed; the message names the stream and table.
+        """
+        path = batch_file.close()
+        qualified_table = self.connection.qualified(table)
+        location = f"@{self.stage}/{table}/{batch_id}/"
+        try:
+            self.connection.execute(ddl.put_file(path.resolve().as_posix(), location))
+            results = self.connection.execute(ddl.copy_into(qualified_table, columns, location))
+        except (sf_errors.Error, TargetSnowflakeError) as exc:
+            msg = (
+                f"loading stream {stream_name!r} into table {qualified_table} failed: "
+                f"{self.connection.redact(str(exc))}"
+            )
+            raise LoadError(msg) from None
+        loaded = 0
+        for result in results:
+            status = str(result.get("status", "")).upper()
+            if status not in {"LOADED", "LOAD_SKIPPED"}:
+                msg = (
+                    f"loading stream {stream_name!r} into table {qualified_table} failed: "
+                    f"COPY reported {status}: {result.get('first_error')}"
+                )
+                raise LoadError(msg)
+            if status == "LOAD_SKIPPED":
+                self.logger.info("Batch %s was already loaded; COPY skipped it", batch_id)
+            loaded += int(result.get("rows_loaded") or 0)
+        self._remove(location)
+        path.unlink(missing_ok=True)
+        return loaded
+
+    def _remove(self, location: str) -> None:
+        # A stale staged file is harmless (COPY load metadata skips it), so REMOVE failures
+        # only warn; the emulator cannot parse REMOVE at all and is detected once.
+        if not self._remove_supported:
+            return
+        try:
+            self.connection.execute(ddl.remove_staged(location))
+        except sf_errors.ProgrammingError as exc:
+            if _EMULATOR_REMOVE_ERROR.search(str(exc)):
+                self.logger.debug("REMOVE is not supported here (fakesnow); skipping it")
+                self._remove_supported = False
+            else:
+                self.logger.warning("Could not remove staged files %s: %s", location, exc)

@@ -1,0 +1,333 @@
+"""Compiled record validation and CSV row encoding.
+
+The SDK validates each record with jsonschema and then parses every date-time field, which
+costs about 150 microseconds per 30-column record. Here the stream's schema is compiled once
+into one small function per column that checks the value's JSON type and nullability and
+renders the CSV field in the same step. Keywords a type check cannot express (`enum`,
+`pattern`, `minimum`, nested `properties`, ...) are still enforced: those columns, and only
+those, are additionally checked with a jsonschema validator built for that property.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft7Validator  # type: ignore[import-untyped]
+
+from target_snowflake_audit.staging import csv_quote
+from target_snowflake_audit.types import ColumnKind, json_types
+
+Converter = Callable[[Any], str]
+
+# Keywords that only describe a property; anything else is a constraint to enforce.
+_DESCRIPTIVE_KEYWORDS = frozenset(
+    {"type", "format", "description", "title", "default", "examples", "$comment", "readOnly",
+     "writeOnly", "deprecated", "x-sql-datatype", "x-singer", "contentMediaType"}
+)  # fmt: skip
+_MISSING = object()
+_UTC = datetime.UTC
+
+
+class RecordRejected(ValueError):  # noqa: N818 - reads as an event, like SDK InvalidRecord
+    """A record does not match its stream's schema; the message says why."""
+
+
+class MissingKeyProperty(RecordRejected):
+    """A record lacks one of its stream's key properties."""
+
+
+def canonical_json(value: Any) -> str:
+    """Serialize with sorted keys and no whitespace (the input of `_record_hash`).
+
+    Args:
+        value: A JSON value.
+
+    Returns:
+        The canonical JSON text.
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def utc_timestamp(text: str) -> str:
+    """Parse an ISO 8601 date-time and render it in UTC (naive values are taken as UTC).
+
+    Args:
+        text: The date-time string.
+
+    Returns:
+        ISO 8601 text with a +00:00 offset.
+    """
+    parsed = datetime.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=_UTC).isoformat()
+    return parsed.astimezone(_UTC).isoformat()
+
+
+def _type_error(expected: str, value: Any) -> RecordRejected:
+    return RecordRejected(f"expected {expected}, got {type(value).__name__} {value!r:.80}")
+
+
+def _integer(value: Any) -> str:
+    if type(value) is int:
+        return str(value)
+    if type(value) is float and value.is_integer():
+        return str(int(value))
+    raise _type_error("integer", value)
+
+
+def _number(value: Any) -> str:
+    kind = type(value)
+    if kind is float:
+        if not math.isfinite(value):
+            raise _type_error("finite number", value)
+        text = repr(value)
+        # Snowflake parses exponents, but fixed notation keeps the file readable and exact.
+        return text if "e" not in text else f"{value:.9f}"
+    if kind is int:
+        return str(value)
+    raise _type_error("number", value)
+
+
+def _string(value: Any) -> str:
+    if type(value) is str:
+        return csv_quote(value)
+    raise _type_error("string", value)
+
+
+def _timestamp(value: Any) -> str:
+    if type(value) is not str:
+        raise _type_error("date-time string", value)
+    try:
+        return utc_timestamp(value)
+    except ValueError:
+        raise RecordRejected(f"invalid date-time {value!r:.80}") from None
+
+
+def _date(value: Any) -> str:
+    if type(value) is not str:
+        raise _type_error("date string", value)
+    try:
+        if len(value) == 10:
+            return datetime.date.fromisoformat(value).isoformat()
+        return datetime.datetime.fromisoformat(value).date().isoformat()
+    except ValueError:
+        raise RecordRejected(f"invalid date {value!r:.80}") from None
+
+
+def _boolean(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    raise _type_error("boolean", value)
+
+
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "integer": (int,),
+    "number": (int, float),
+    "string": (str,),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+}
+
+
+def _json_type_check(names: Sequence[str]) -> Callable[[Any], bool]:
+    if not names:
+        return lambda _value: True
+    allowed = tuple({python for name in names for python in _PYTHON_TYPES.get(name, (object,))})
+    allows_bool = "boolean" in names
+    allows_integral_float = "integer" in names and "number" not in names
+
+    def check(value: Any) -> bool:
+        if type(value) is bool:
+            return allows_bool
+        if isinstance(value, allowed):
+            return True
+        return allows_integral_float and type(value) is float and value.is_integer()
+
+    return check
+
+
+def _variant(names: Sequence[str]) -> Converter:
+    check = _json_type_check(names)
+    expected = " or ".join(names)
+
+    def convert(value: Any) -> str:
+        if not check(value):
+            raise _type_error(expected, value)
+        return csv_quote(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+    return convert
+
+
+_SCALAR_CONVERTERS: dict[ColumnKind, Converter] = {
+    ColumnKind.INTEGER: _integer,
+    ColumnKind.NUMBER: _number,
+    ColumnKind.STRING: _string,
+    ColumnKind.TIMESTAMP: _timestamp,
+    ColumnKind.DATE: _date,
+    ColumnKind.BOOLEAN: _boolean,
+}
+
+
+def build_converter(property_schema: Mapping[str, Any], column_kind: ColumnKind) -> Converter:
+    """Compile the check-and-render function for one property loaded into one column.
+
+    Args:
+        property_schema: The property's JSON schema.
+        column_kind: The kind of the column the value goes to (may be wider, e.g. VARIANT).
+
+    Returns:
+        A function from a non-null value to its CSV field; raises RecordRejected.
+    """
+    if column_kind is ColumnKind.VARIANT:
+        converter = _variant(json_types(property_schema))
+    elif column_kind is ColumnKind.NUMBER and json_types(property_schema) == ["integer"]:
+        converter = _integer
+    else:
+        converter = _SCALAR_CONVERTERS[column_kind]
+    if not set(property_schema) - _DESCRIPTIVE_KEYWORDS:
+        return converter
+
+    validator = Draft7Validator(dict(property_schema))
+
+    def convert_with_constraints(value: Any) -> str:
+        field = converter(value)
+        error = next(iter(validator.iter_errors(value)), None)
+        if error is not None:
+            raise RecordRejected(error.message[:200])
+        return field
+
+    return convert_with_constraints
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """Where one property goes and how it is checked."""
+
+    property_name: str
+    column_name: str
+    nullable: bool
+    convert: Converter
+
+
+@dataclass(frozen=True)
+class AuditValues:
+    """Audit column values that come from the message rather than the record."""
+
+    synced_at: str
+    deleted_at: str
+    sequence: int
+    batch_id: str
+
+
+class RowEncoder:
+    """Validates a record against its stream's schema and renders it as one CSV line."""
+
+    def __init__(
+        self,
+        *,
+        columns: Sequence[ColumnPlan],
+        required: Sequence[str],
+        allow_additional: bool,
+        key_properties: Sequence[str],
+        tenant_property: str,
+        source_system: str,
+        store_document: bool,
+    ) -> None:
+        """Compile the encoder.
+
+        Args:
+            columns: One plan per schema property, in file column order.
+            required: Properties the schema marks as required.
+            allow_additional: False when the schema sets `additionalProperties: false`.
+            key_properties: The stream's key properties (for `_record_id`).
+            tenant_property: The property holding the division (for `_division_id`).
+            source_system: Value of `_source_system`.
+            store_document: Whether to fill `_document`.
+        """
+        self._columns = [(c.property_name, c.nullable, c.convert) for c in columns]
+        self._required = tuple(required)
+        self._known = frozenset(c.property_name for c in columns)
+        self._allow_additional = allow_additional
+        self._keys = tuple(key_properties)
+        self._tenant = tenant_property
+        self._source = csv_quote(source_system)
+        self._store_document = store_document
+
+    def encode(self, record: Mapping[str, Any], document: str, audit: AuditValues) -> str:
+        """Validate a record and return its CSV line (data columns, then audit columns).
+
+        Args:
+            record: The record as received (after stream maps).
+            document: `canonical_json(record)`.
+            audit: Message-level audit values.
+
+        Returns:
+            The CSV line including the newline.
+
+        Raises:
+            RecordRejected: The record violates the schema or lacks a key property.
+        """
+        fields: list[str] = []
+        append = fields.append
+        for name, nullable, convert in self._columns:
+            value = record.get(name, _MISSING)
+            if value is None:
+                if not nullable:
+                    msg = f"property {name!r}: null is not allowed"
+                    raise RecordRejected(msg)
+                append("")
+            elif value is _MISSING:
+                append("")
+            else:
+                try:
+                    append(convert(value))
+                except RecordRejected as exc:
+                    msg = f"property {name!r}: {exc}"
+                    raise RecordRejected(msg) from None
+        for name in self._required:
+            if name not in record:
+                msg = f"required property {name!r} is missing"
+                raise RecordRejected(msg)
+        if not self._allow_additional:
+            extra = [k for k in record if k not in self._known and not k.startswith("_sdc_")]
+            if extra:
+                msg = f"additional properties are not allowed: {sorted(extra)}"
+                raise RecordRejected(msg)
+
+        record_hash = hashlib.sha256(document.encode()).hexdigest()
+        division = record.get(self._tenant)
+        append(self._source)
+        append(audit.synced_at)
+        append("" if division is None else csv_quote(_as_text(division)))
+        append(csv_quote(self._record_id(record, record_hash)))
+        append(record_hash)
+        append(audit.batch_id)
+        append(str(audit.sequence))
+        append(audit.deleted_at)
+        append(csv_quote(document) if self._store_document else "")
+        return ",".join(fields) + "\n"
+
+    def _record_id(self, record: Mapping[str, Any], record_hash: str) -> str:
+        if not self._keys:
+            # Without keys every distinct content is its own identity.
+            return record_hash
+        missing = [key for key in self._keys if key not in record]
+        if missing:
+            msg = f"key properties {missing} are missing"
+            raise MissingKeyProperty(msg)
+        if len(self._keys) == 1:
+            return _as_text(record[self._keys[0]])
+        return canonical_json([record[key] for key in self._keys])
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else canonical_json(value)

@@ -1,0 +1,325 @@
+"""The append-only sink: records stream into a gzip CSV per batch, loaded with one COPY."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, cast
+
+from singer_sdk.sinks import Sink
+from typing_extensions import override
+
+from target_snowflake_audit import ddl
+from target_snowflake_audit.connector import TargetSnowflakeError
+from target_snowflake_audit.ddl import Column
+from target_snowflake_audit.loader import Loader
+from target_snowflake_audit.naming import column_names, table_name
+from target_snowflake_audit.records import (
+    AuditValues,
+    ColumnPlan,
+    RecordRejected,
+    RowEncoder,
+    build_converter,
+    canonical_json,
+    utc_timestamp,
+)
+from target_snowflake_audit.staging import BatchFile, csv_quote
+from target_snowflake_audit.types import (
+    ColumnKind,
+    can_load_into,
+    column_kind,
+    is_nullable,
+    kind_from_information_schema,
+)
+
+DEFAULT_BATCH_SIZE_ROWS = 100_000
+DEFAULT_BATCH_MAX_BYTES = 512 * 1024 * 1024
+
+
+class HasLoader(Protocol):
+    """What sinks need from the target."""
+
+    @property
+    def loader(self) -> Loader:
+        """The shared loader."""
+        ...  # pragma: no cover
+
+
+class _BatchingSink(Sink):
+    """Shared batching: one open gzip CSV file per sink, flushed by rows or bytes."""
+
+    def __init__(
+        self,
+        target: Any,
+        stream_name: str,
+        schema: dict[str, Any],
+        key_properties: Sequence[str] | None,
+    ) -> None:
+        self.loader = cast("HasLoader", target).loader
+        self.table = table_name(stream_name)
+        self._batch_number = 0
+        self._batch: tuple[str, BatchFile] | None = None
+        self._max_bytes = int(target.config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
+        super().__init__(target, stream_name, schema, key_properties)
+
+    @property
+    @override
+    def max_size(self) -> int:
+        return self.batch_size_rows or DEFAULT_BATCH_SIZE_ROWS
+
+    @property
+    @override
+    def is_full(self) -> bool:
+        batch = self._batch
+        return batch is not None and (
+            batch[1].rows >= self.max_size or batch[1].raw_bytes >= self._max_bytes
+        )
+
+    def _write(self, line: str) -> None:
+        if self._batch is None:
+            self._batch_number += 1
+            self._batch = self.loader.new_batch(self.table, self._batch_number)
+        self._batch[1].write_line(line)
+
+    @property
+    def current_batch_id(self) -> str:
+        """The id of the batch the next row goes to (opens it if needed)."""
+        if self._batch is None:
+            self._batch_number += 1
+            self._batch = self.loader.new_batch(self.table, self._batch_number)
+        return self._batch[0]
+
+    @override
+    def start_drain(self) -> dict[str, Any]:
+        context = {"batch": self._batch}
+        self._batch = None
+        return context
+
+    def _load_batch(self, context: Mapping[str, Any], columns: Sequence[str]) -> None:
+        batch = context.get("batch")
+        if batch is None:
+            return
+        batch_id, batch_file = batch
+        if batch_file.rows == 0:
+            batch_file.discard()
+            return
+        loaded = self.loader.load(
+            stream_name=self.stream_name,
+            table=self.table,
+            columns=columns,
+            batch_id=batch_id,
+            batch_file=batch_file,
+        )
+        self.logger.info("Loaded %d rows into %s (batch %s)", loaded, self.table, batch_id)
+
+    @override
+    def activate_version(self, new_version: int) -> None:
+        # An audit log never hides or deletes rows, so table versions change nothing.
+        self.logger.info(
+            "Ignoring ACTIVATE_VERSION %s for stream %r (append-only target)",
+            new_version,
+            self.stream_name,
+        )
+
+    @override
+    def clean_up(self) -> None:
+        if self._batch is not None:
+            self._batch[1].discard()
+            self._batch = None
+        super().clean_up()
+
+
+class AuditSink(_BatchingSink):
+    """Appends every record of one stream to its table, with audit columns."""
+
+    @override
+    def setup(self) -> None:
+        if self.table == ddl.REJECTED_TABLE:
+            msg = f"stream {self.stream_name!r} would load into the reserved table {self.table!r}"
+            raise TargetSnowflakeError(msg)
+        config = self.config
+        properties: dict[str, Any] = self.schema.get("properties") or {}
+        columns = self._reconcile_columns(properties)
+        plans = [
+            ColumnPlan(
+                property_name=prop,
+                column_name=column.name,
+                nullable=is_nullable(properties[prop]),
+                convert=build_converter(properties[prop], column.kind),
+            )
+            for prop, column in columns.items()
+        ]
+        self.file_columns = [plan.column_name for plan in plans] + list(ddl.STAGED_AUDIT_COLUMNS)
+        self.encoder = RowEncoder(
+            columns=plans,
+            required=self.schema.get("required") or [],
+            allow_additional=self.schema.get("additionalProperties", True) is not False,
+            key_properties=self.key_properties,
+            tenant_property=str(config.get("tenant_property", "Division")),
+            source_system=str(config.get("source_system", "Exact Online")),
+            store_document=bool(config.get("store_document", True)),
+        )
+        self._sequence = self.loader.sequence_counter(self.stream_name)
+        self._include_sdc = self.include_sdc_metadata_properties
+
+    def _reconcile_columns(self, properties: Mapping[str, Any]) -> dict[str, Column]:
+        """Create or evolve the table and return the column each property loads into."""
+        connection = self.loader.connection
+        qualified = connection.qualified(self.table)
+        existing: dict[str, ColumnKind | None] = {
+            row["column_name"]: kind_from_information_schema(
+                str(row["data_type"]), row.get("numeric_scale")
+            )
+            for row in connection.execute(ddl.table_columns_query(), (self.table,))
+        }
+        names = column_names(properties, reserved=ddl.AUDIT_COLUMN_NAMES)
+        wanted = {prop: Column(names[prop], column_kind(properties[prop])) for prop in names}
+        if not existing:
+            connection.execute(ddl.create_table(qualified, [*wanted.values(), *ddl.AUDIT_COLUMNS]))
+            self._create_view(replace=True)
+            return wanted
+
+        resolved: dict[str, Column] = {}
+        added: list[Column] = []
+        for prop, column in wanted.items():
+            if column.name not in existing:
+                added.append(column)
+                resolved[prop] = column
+                continue
+            current = existing[column.name]
+            if current is not None and can_load_into(current, column.kind):
+                resolved[prop] = Column(column.name, current)
+                continue
+            # Snowflake cannot change this column's type in place: load into a sibling column
+            # and keep the old one (and its history) untouched.
+            sibling = Column(f"{column.name}__{column.kind.suffix}", column.kind)
+            self.logger.warning(
+                "Property %r of stream %r changed type (column %r is %s, schema wants %s); "
+                "loading it into column %r instead",
+                prop,
+                self.stream_name,
+                column.name,
+                current.sql if current else "an unknown type",
+                column.kind.sql,
+                sibling.name,
+            )
+            if sibling.name not in existing:
+                added.append(sibling)
+            resolved[prop] = sibling
+        added += [c for c in ddl.AUDIT_COLUMNS if c.name not in existing]
+        for column in added:
+            connection.execute(ddl.add_column(qualified, column))
+        self._create_view(replace=bool(added))
+        return resolved
+
+    def _create_view(self, *, replace: bool) -> None:
+        connection = self.loader.connection
+        sql = ddl.create_current_view(
+            connection.qualified(f"{self.table}__current"), connection.qualified(self.table)
+        )
+        if not replace:
+            sql = sql.replace("CREATE OR REPLACE VIEW", "CREATE VIEW IF NOT EXISTS", 1)
+        connection.execute(sql)
+
+    @override
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        """Validate the record and append its row to the batch file.
+
+        `context` carries message-level values from the target: `time_extracted`,
+        `deleted_at` (the record's `_sdc_deleted_at`, captured before any stripping),
+        `received_at` and `version`.
+
+        Raises:
+            RecordRejected: The record does not match the schema.
+        """
+        document = canonical_json(record)
+        received_at: str = context.get("received_at") or _now()
+        time_extracted = context.get("time_extracted")
+        deleted_at = context.get("deleted_at")
+        if self._include_sdc:
+            record = self._with_sdc_metadata(record, context, received_at)
+        if deleted_at is None:
+            deleted_text = ""
+        else:
+            try:
+                deleted_text = utc_timestamp(str(deleted_at))
+            except ValueError:
+                msg = f"property '_sdc_deleted_at': invalid date-time {deleted_at!r:.80}"
+                raise RecordRejected(msg) from None
+        audit = AuditValues(
+            synced_at=_timestamp_or(time_extracted, received_at),
+            deleted_at=deleted_text,
+            sequence=next(self._sequence),
+            batch_id=self.current_batch_id,
+        )
+        self._write(self.encoder.encode(record, document, audit))
+
+    def _with_sdc_metadata(
+        self, record: dict[str, Any], context: Mapping[str, Any], received_at: str
+    ) -> dict[str, Any]:
+        enriched = dict(record)
+        enriched["_sdc_extracted_at"] = context.get("time_extracted")
+        enriched["_sdc_received_at"] = received_at
+        enriched["_sdc_batched_at"] = received_at
+        enriched["_sdc_deleted_at"] = context.get("deleted_at")
+        enriched["_sdc_sequence"] = int(datetime.datetime.now(datetime.UTC).timestamp() * 1000)
+        enriched["_sdc_table_version"] = context.get("version")
+        enriched["_sdc_sync_started_at"] = self.sync_started_at
+        return enriched
+
+    @override
+    def process_batch(self, context: dict[str, Any]) -> None:
+        self._load_batch(context, self.file_columns)
+
+
+class QuarantineSink(_BatchingSink):
+    """Appends rejected input to the `_rejected_records` table."""
+
+    SCHEMA: dict[str, Any] = {  # noqa: RUF012 - read-only schema handed to the SDK
+        "type": "object",
+        "properties": {
+            "stream": {"type": ["string", "null"]},
+            "line_number": {"type": "integer"},
+            "reason": {"type": "string"},
+            "raw_text": {"type": "string"},
+        },
+    }
+
+    @override
+    def setup(self) -> None:
+        connection = self.loader.connection
+        connection.execute(
+            ddl.create_table(connection.qualified(ddl.REJECTED_TABLE), ddl.REJECTED_COLUMNS)
+        )
+        self._source = csv_quote(str(self.config.get("source_system", "Exact Online")))
+
+    @override
+    def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
+        stream = record.get("stream")
+        fields = [
+            "" if stream is None else csv_quote(str(stream)),
+            str(int(record["line_number"])),
+            csv_quote(str(record["reason"])),
+            csv_quote(str(record["raw_text"])),
+            _now(),
+            self._source,
+            self.current_batch_id,
+        ]
+        self._write(",".join(fields) + "\n")
+
+    @override
+    def process_batch(self, context: dict[str, Any]) -> None:
+        self._load_batch(context, [column.name for column in ddl.REJECTED_COLUMNS])
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat()
+
+
+def _timestamp_or(value: Any, fallback: str) -> str:
+    if value is None or value == "":
+        return fallback
+    try:
+        return utc_timestamp(str(value))
+    except ValueError:
+        return fallback
