@@ -1,0 +1,136 @@
+"""CRM and reference streams: customers and suppliers (from accounts), contacts, items."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from tap_exactonline.client import SyncStream
+from tap_exactonline.schema import Edm, ExactField, Where, fields
+
+G, S, I16, I32, I64, D, DT, B = (
+    Edm.GUID,
+    Edm.STRING,
+    Edm.INT16,
+    Edm.INT32,
+    Edm.INT64,
+    Edm.DOUBLE,
+    Edm.DATETIME,
+    Edm.BOOLEAN,
+)
+
+ACCOUNT_FIELDS: tuple[ExactField, ...] = fields(
+    ("ID", G),
+    ("Accountant", G),
+    ("AccountManager", G),
+    ("Blocked", B),
+    ("ChamberOfCommerce", S),
+    ("City", S),
+    ("Classification1", G),
+    ("Code", S),
+    ("Country", S),
+    ("Created", DT),
+    ("Division", I32),
+    ("Email", S),
+    ("GLAP", G),
+    ("GLAR", G),
+    ("IsAccountant", I16),
+    ("IsReseller", B),
+    ("IsSales", B),
+    ("IsSupplier", B),
+    ("Modified", DT),
+    ("Name", S),
+    ("Phone", S),
+    ("Status", S),
+    ("VATNumber", S),
+    ("Timestamp", I64),
+)
+
+
+#: Exact has no IsCustomer field: Status 'C' marks a customer (A, S and P are not).
+IS_CUSTOMER = Where("Status", equals="C")
+IS_SUPPLIER = Where("IsSupplier", truthy=True)
+
+
+class _AccountsStream(SyncStream):
+    """Accounts from ``sync/CRM/Accounts``, one stream per business role."""
+
+    primary_keys = ("ID",)
+    sync_path = "sync/CRM/Accounts"
+    deleted_entity_type = 2
+    exact_fields = ACCOUNT_FIELDS
+    # Both flags on both tables, so a downstream join can filter either way.
+    derived_flags: ClassVar[dict[str, Where]] = {
+        "is_customer": IS_CUSTOMER,
+        "is_supplier": IS_SUPPLIER,
+    }
+
+
+class CustomersStream(_AccountsStream):
+    """Customers (accounts with Status 'C'); later runs also carry accounts that left the role."""
+
+    name = "customers"
+    full_load_filter = IS_CUSTOMER
+
+
+class SuppliersStream(_AccountsStream):
+    """Suppliers (IsSupplier); later runs also carry accounts that left the role."""
+
+    name = "suppliers"
+    full_load_filter = IS_SUPPLIER
+
+
+class ContactsStream(SyncStream):
+    """Contact persons of accounts."""
+
+    name = "contacts"
+    primary_keys = ("ID",)
+    sync_path = "sync/CRM/Contacts"
+    deleted_entity_type = 5
+    exact_fields = fields(
+        ("ID", G),
+        ("Account", G),
+        ("AccountIsCustomer", B),
+        ("AccountIsSupplier", B),
+        ("AccountName", S),
+        ("Created", DT),
+        ("Division", I32),
+        ("Email", S),
+        ("FirstName", S),
+        ("FullName", S),
+        ("IsMainContact", B),
+        ("JobTitleDescription", S),
+        ("LastName", S),
+        ("Mobile", S),
+        ("Modified", DT),
+        ("Phone", S),
+        ("Timestamp", I64),
+    )
+
+
+class ItemsStream(SyncStream):
+    """Items (goods and services sold or bought)."""
+
+    name = "items"
+    primary_keys = ("ID",)
+    sync_path = "sync/Logistics/Items"
+    deleted_entity_type = 9
+    exact_fields = fields(
+        ("ID", G),
+        ("Code", S),
+        ("CostPriceStandard", D),
+        ("Created", DT),
+        ("Description", S),
+        ("Division", I32),
+        ("EndDate", DT),
+        ("IsPurchaseItem", B),
+        ("IsSalesItem", B),
+        ("IsStockItem", B),
+        ("ItemGroup", G),
+        ("ItemGroupCode", S),
+        ("Modified", DT),
+        ("SalesVatCode", S),
+        ("StandardSalesPrice", D),
+        ("StartDate", DT),
+        ("Unit", S),
+        ("Timestamp", I64),
+    )

@@ -1,0 +1,385 @@
+"""The tap: settings, the shared per-process services and the stream registry."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from typing_extensions import override
+
+from tap_exactonline.auth import (
+    REGION_HOSTS,
+    AuthenticationError,
+    ExactAuthenticator,
+    TokenEndpoint,
+    host_for,
+)
+from tap_exactonline.client import (
+    DailyLimitReachedError,
+    DeletedLog,
+    RateLimiter,
+    ReadPlan,
+)
+from tap_exactonline.dates import exact_date_to_utc
+from tap_exactonline.streams import STREAM_TYPES
+from tap_exactonline.streams.financial import DivisionsStream
+from tap_exactonline.token_store import TokenStore, TokenStoreError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from singer_sdk.streams import Stream
+
+#: Exit status of a run stopped by the daily limit or ``daily_call_budget``.
+EXIT_DAILY_LIMIT = 3
+#: Exit status of an authentication failure the user must fix.
+EXIT_AUTH = 4
+
+DIVISION_CODE = th.CustomType({"type": ["integer", "string"]})
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "region",
+        th.StringType,
+        default="nl",
+        allowed_values=list(REGION_HOSTS),
+        description="Exact Online country instance: nl, be, uk, de, fr, es or us.",
+    ),
+    th.Property(
+        "base_url",
+        th.StringType,
+        description="Overrides the region's host (a proxy or the local exact-sandbox).",
+    ),
+    th.Property("client_id", th.StringType, required=True, description="App client id."),
+    th.Property(
+        "client_secret",
+        th.StringType,
+        required=True,
+        secret=True,
+        description="App client secret.",
+    ),
+    th.Property(
+        "refresh_token",
+        th.StringType,
+        secret=True,
+        description=(
+            "Seeds the token store when it is empty (or when its chain is refused and this "
+            "token was never used). Afterwards the store holds the rotating token."
+        ),
+    ),
+    th.Property(
+        "token_store_path",
+        th.StringType,
+        default=".secrets/tap-exactonline-tokens.json",
+        description="Encrypted token file, shared by every process using this app and user.",
+    ),
+    th.Property(
+        "token_store_key",
+        th.StringType,
+        required=True,
+        secret=True,
+        description="Fernet key encrypting the token store (Fernet.generate_key()).",
+    ),
+    th.Property(
+        "divisions",
+        th.ArrayType(DIVISION_CODE),
+        default=[],
+        description=(
+            'Division codes to sync. [] = the current division of the user; ["all"] = every '
+            "division the user may access."
+        ),
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        description=(
+            "Earliest modification to read on a first run, where the endpoint can filter "
+            "(SyncTimestamp for sync endpoints that support it, Modified for standard ones)."
+        ),
+    ),
+    th.Property(
+        "daily_call_budget",
+        th.IntegerType,
+        description=(
+            "Stop before this many calls per division per day (headroom for other apps); "
+            "the run ends cleanly with state and a non-zero exit."
+        ),
+    ),
+    th.Property(
+        "minutely_reserve",
+        th.IntegerType,
+        default=0,
+        description="Calls per minute window left unused (headroom for other apps).",
+    ),
+    th.Property(
+        "request_timeout",
+        th.IntegerType,
+        default=300,
+        description="Seconds before an HTTP request times out (then it is retried).",
+    ),
+    th.Property(
+        "max_retries",
+        th.IntegerType,
+        default=8,
+        description="Attempts per request for 429, 5xx, timeouts and dropped connections.",
+    ),
+    th.Property(
+        "retry_backoff_factor",
+        th.NumberType,
+        default=1.0,
+        description="Seconds of the first retry wait; doubles per attempt (with jitter).",
+    ),
+    th.Property(
+        "token_refresh_margin",
+        th.IntegerType,
+        default=60,
+        description="Refresh the access token when it has fewer seconds left than this.",
+    ),
+    th.Property(
+        "redirect_uri",
+        th.StringType,
+        description="Redirect URI registered for the app (used by `tap-exactonline auth`).",
+    ),
+).to_dict()
+
+
+class _NullReplicationValueFilter(logging.Filter):
+    """Drops the SDK's per-record notice for rows without a replication value.
+
+    Tombstones and bulk cash-flow rows deliberately carry none (they must not move bookmarks).
+    """
+
+    @override
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "New replication value is null"
+
+
+@dataclass
+class RunReport:
+    """What a run could not finish because a daily limit was reached."""
+
+    stops: list[tuple[str, DailyLimitReachedError]] = field(default_factory=list)
+
+    def stopped(self, stream: str, error: DailyLimitReachedError) -> None:
+        """Record that a stream stopped (or was skipped) for a division.
+
+        Args:
+            stream: Stream name.
+            error: The spent limit.
+        """
+        self.stops.append((stream, error))
+
+    def summary(self) -> str:
+        """Describe what remains for the next run.
+
+        Returns:
+            A multi-line message.
+        """
+        lines = []
+        by_division: dict[int, list[str]] = {}
+        for stream, error in self.stops:
+            by_division.setdefault(error.division, []).append(stream)
+        for division, streams in sorted(by_division.items()):
+            first_error = next(e for _, e in self.stops if e.division == division)
+            lines.append(
+                f"{first_error}; not finished: {', '.join(dict.fromkeys(streams))}",
+            )
+        lines.append("State up to the stop was emitted; the next run resumes from it.")
+        return "\n".join(lines)
+
+
+class TapExactOnline(Tap):
+    """Singer tap for Exact Online."""
+
+    name = "tap-exactonline"
+    config_jsonschema = CONFIG_SCHEMA
+    message_writer_class = MsgSpecWriter
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        return [stream_type(self) for stream_type in STREAM_TYPES]
+
+    # --- shared services (one per process) ----------------------------------------------------
+
+    @cached_property
+    def host(self) -> str:
+        """The Exact host of the configured region, or ``base_url``."""
+        return host_for(str(self.config.get("region", "nl")), self.config.get("base_url"))
+
+    @cached_property
+    def token_store(self) -> TokenStore:
+        """The encrypted token store."""
+        return TokenStore(self.config["token_store_path"], self.config["token_store_key"])
+
+    @cached_property
+    def authenticator(self) -> ExactAuthenticator:
+        """The single authenticator every stream uses (Exact rotates refresh tokens)."""
+        logging.getLogger("singer_sdk").addFilter(_NullReplicationValueFilter())
+        return ExactAuthenticator(
+            token_endpoint=TokenEndpoint(
+                self.host,
+                self.config["client_id"],
+                self.config["client_secret"],
+                timeout=float(self.config.get("request_timeout", 300)),
+            ),
+            store=self.token_store,
+            region=str(self.config.get("region", "nl")),
+            client_id=self.config["client_id"],
+            seed_refresh_token=self.config.get("refresh_token"),
+            refresh_margin=float(self.config.get("token_refresh_margin", 60)),
+        )
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        """Per-division call accounting shared by all streams."""
+        budget = self.config.get("daily_call_budget")
+        return RateLimiter(
+            daily_call_budget=int(budget) if budget is not None else None,
+            minutely_reserve=int(self.config.get("minutely_reserve", 0)),
+        )
+
+    @cached_property
+    def deleted_log(self) -> DeletedLog:
+        """``sync/Deleted``, read once per division per run."""
+        return DeletedLog()
+
+    @cached_property
+    def run_report(self) -> RunReport:
+        """Streams stopped by a daily limit in this run."""
+        return RunReport()
+
+    # --- divisions ----------------------------------------------------------------------------
+
+    @cached_property
+    def division_codes(self) -> list[int]:
+        """The divisions to sync, resolved from the ``divisions`` setting."""
+        configured = [str(code).strip() for code in self.config.get("divisions") or []]
+        if configured == ["all"]:
+            codes = [int(row["Code"]) for row in self.division_rows]
+        elif configured:
+            codes = [int(code) for code in configured]
+        else:
+            codes = [self.current_division]
+        self.authenticator.record_divisions(codes)
+        return codes
+
+    @cached_property
+    def current_division(self) -> int:
+        """The user's current division, from ``current/Me`` (not charged to any limit)."""
+        plan = ReadPlan(
+            url=f"{self.host}/api/v1/current/Me",
+            params={"$select": "CurrentDivision"},
+            full_load=True,
+            description="current/Me",
+        )
+        for row in self._divisions_stream.paged_rows(None, plan):
+            return int(row["CurrentDivision"])
+        msg = "current/Me returned no user"
+        raise AuthenticationError(msg)
+
+    @cached_property
+    def division_rows(self) -> list[dict[str, Any]]:
+        """``system/Divisions`` rows (accessible divisions), read once per run."""
+        configured = [str(code).strip() for code in self.config.get("divisions") or []]
+        anchor = (
+            int(configured[0]) if configured and configured != ["all"] else self.current_division
+        )
+        stream = self._divisions_stream
+        plan = ReadPlan(
+            url=stream.division_url(anchor, "system/Divisions"),
+            params={"$select": stream.select()},
+            full_load=True,
+            description="system/Divisions",
+        )
+        return list(stream.paged_rows({"Division": anchor}, plan))
+
+    def division_move_date(self, division: int) -> str | None:
+        """When Exact last moved a division to another database (its timestamps then reset).
+
+        Args:
+            division: Division code.
+
+        Returns:
+            The move date in UTC, or None if it never moved (or is unknown).
+        """
+        for row in self.division_rows:
+            if int(row["Code"]) == division:
+                value = row.get("DivisionMoveDate")
+                return exact_date_to_utc(value) if value else None
+        return None
+
+    @property
+    def _divisions_stream(self) -> DivisionsStream:
+        stream = self.streams["divisions"]
+        if not isinstance(stream, DivisionsStream):  # pragma: no cover - registry invariant
+            msg = "the divisions stream is missing from the registry"
+            raise TypeError(msg)
+        return stream
+
+    # --- command line -------------------------------------------------------------------------
+
+    @classmethod
+    @override
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: Any = None,
+        state: Any = None,
+        catalog: Any = None,
+    ) -> None:
+        """Run a sync; exit non-zero (with state emitted) when a daily limit stopped it.
+
+        Args:
+            about: Display package metadata and settings.
+            about_format: Output style for ``--about``.
+            config: Parsed ``--config`` input.
+            state: ``--state`` file.
+            catalog: ``--catalog`` file.
+        """
+        if about:
+            cls.print_about(about_format)
+            sys.exit(0)
+        cls.print_version(print_fn=cls.logger.info)
+        tap = cls(
+            config=config.config if config is not None else {},
+            state=None if state is None else json.loads(state.read()),
+            catalog=None if catalog is None else json.loads(catalog.read()),
+            parse_env_config=bool(config.parse_env) if config is not None else False,
+            validate_config=True,
+        )
+        try:
+            tap.sync_all()
+        except (AuthenticationError, TokenStoreError) as exc:
+            cls.logger.error("Authentication failed: %s", exc)
+            sys.exit(EXIT_AUTH)
+        except DailyLimitReachedError as exc:
+            tap.run_report.stopped("(division list)", exc)
+        if tap.run_report.stops:
+            cls.logger.error(
+                "Run stopped early by a daily API limit:\n%s", tap.run_report.summary()
+            )
+            sys.exit(EXIT_DAILY_LIMIT)
+
+
+def cli(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: ``tap-exactonline auth ...`` or the Singer tap command line.
+
+    Args:
+        argv: Arguments (defaults to ``sys.argv[1:]``).
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["auth"]:
+        from tap_exactonline.auth_cli import auth_command  # noqa: PLC0415 - keep tap start fast
+
+        auth_command.main(args=args[1:], prog_name="tap-exactonline auth")
+    else:
+        TapExactOnline.cli.main(args=args, prog_name="tap-exactonline")
