@@ -645,6 +645,7 @@ SALES_INVOICE_LINES = Entity(
     bulk_path="bulk/SalesInvoice/SalesInvoiceLines",
     sync_path="sync/SalesInvoice/SalesInvoices",
     sync_feed_owner="SalesInvoices",
+    deleted_entity_type=13,
     fields=(
         _f("ID", G),
         _f("AmountDC", D),

@@ -1,0 +1,474 @@
+"""SQLite access: the schema derived from the catalog, rowversion counters, mutations, truth.
+
+One table per entity (named as the entity), keyed by (Division, key). Every row carries a
+`Timestamp` drawn from one counter per division, like SQL Server's rowversion that Exact's
+sync API exposes: unique and higher than any existing value on every insert and update.
+Amounts are REAL values holding exact 2-decimal numbers; sums are taken over integer cents.
+Dates are INTEGER Exact ms (Amsterdam wall-clock read as UTC).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from exact_sandbox.catalog import (
+    DATA_ENTITIES,
+    DELETED,
+    ENTITIES_BY_NAME,
+    SALES_INVOICE_LINES,
+    SALES_INVOICES,
+    TIMESTAMP,
+    Edm,
+    Entity,
+    Field,
+    Kind,
+)
+from exact_sandbox.clock import parse_wall_datetime
+
+SQL_TYPES: dict[Edm, str] = {
+    Edm.GUID: "TEXT",
+    Edm.STRING: "TEXT",
+    Edm.INT16: "INTEGER",
+    Edm.INT32: "INTEGER",
+    Edm.INT64: "INTEGER",
+    Edm.DOUBLE: "REAL",
+    Edm.DATETIME: "INTEGER",
+    Edm.BOOLEAN: "INTEGER",
+}
+
+FIRST_TIMESTAMP = 1000
+
+
+class MutationError(ValueError):
+    """An admin mutation that cannot be applied (unknown entity, row or field)."""
+
+
+def stored_fields(entity: Entity) -> tuple[Field, ...]:
+    """The columns of an entity's table: every non-sync-only field plus the rowversion."""
+    if entity is DELETED:
+        return entity.fields
+    fields = [field for field in entity.fields if field.kinds != frozenset({Kind.SYNC})]
+    fields.append(TIMESTAMP)
+    return tuple(fields)
+
+
+def quote(name: str) -> str:
+    """Quote an identifier taken from the catalog (never from a request)."""
+    return '"' + name + '"'
+
+
+class Store:
+    """The sandbox database; one connection, used from the server's event-loop thread."""
+
+    def __init__(self, path: str) -> None:
+        """Open (or create) the database at `path`."""
+        self.path = path
+        self.connection = sqlite3.connect(path, check_same_thread=False)
+        self.connection.execute("PRAGMA journal_mode=MEMORY")
+        self.connection.execute("PRAGMA synchronous=OFF")
+        self.connection.execute("PRAGMA cache_size=-65536")
+        self.lock = threading.RLock()
+        self._columns = {entity.name: stored_fields(entity) for entity in (*DATA_ENTITIES, DELETED)}
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def create_schema(self) -> None:
+        """Create every table and index (dropping old ones)."""
+        cursor = self.connection.cursor()
+        for entity in (*DATA_ENTITIES, DELETED):
+            table = quote(entity.name)
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            columns = ", ".join(
+                f"{quote(field.name)} {SQL_TYPES[field.edm]}"
+                for field in self._columns[entity.name]
+            )
+            cursor.execute(
+                f"CREATE TABLE {table} ({columns}, PRIMARY KEY (Division, {quote(entity.key)}))"
+            )
+        cursor.execute("DROP TABLE IF EXISTS division_state")
+        cursor.execute(
+            "CREATE TABLE division_state (Division INTEGER PRIMARY KEY, last_timestamp INTEGER,"
+            " granted INTEGER, move_date INTEGER)"
+        )
+        cursor.execute("DROP TABLE IF EXISTS meta")
+        cursor.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        self.connection.commit()
+
+    def create_indexes(self) -> None:
+        """Index the rowversion per division (after bulk loading, which is faster)."""
+        for entity in (*DATA_ENTITIES, DELETED):
+            self.connection.execute(
+                f"CREATE INDEX IF NOT EXISTS {quote('ix_' + entity.name + '_ts')}"
+                f" ON {quote(entity.name)} (Division, Timestamp)"
+            )
+        self.connection.execute(
+            "CREATE INDEX IF NOT EXISTS ix_si_lines_invoice ON SalesInvoiceLines"
+            " (Division, InvoiceID)"
+        )
+        self.connection.commit()
+
+    def columns(self, entity: Entity) -> tuple[Field, ...]:
+        """The stored columns of `entity`, in table order."""
+        return self._columns[entity.name]
+
+    def column_names(self, entity: Entity) -> tuple[str, ...]:
+        """The stored column names of `entity`."""
+        return tuple(field.name for field in self._columns[entity.name])
+
+    def insert_rows(self, entity: Entity, rows: Iterable[Sequence[Any]]) -> None:
+        """Insert rows given as tuples in `column_names(entity)` order."""
+        names = self.column_names(entity)
+        placeholders = ", ".join("?" for _ in names)
+        self.connection.executemany(
+            f"INSERT INTO {quote(entity.name)} VALUES ({placeholders})",  # noqa: S608 - identifiers from the catalog, values bound
+            rows,
+        )
+
+    def set_meta(self, values: Mapping[str, str]) -> None:
+        """Remember how the data was generated (to reuse a `--db` file)."""
+        self.connection.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)", list(values.items())
+        )
+        self.connection.commit()
+
+    def meta(self) -> dict[str, str]:
+        """The generation parameters stored with the data, or {} for a fresh file."""
+        try:
+            rows = self.connection.execute("SELECT key, value FROM meta").fetchall()
+        except sqlite3.OperationalError:
+            return {}
+        return {str(key): str(value) for key, value in rows}
+
+    def set_division_state(self, division: int, last_timestamp: int, *, granted: bool) -> None:
+        """Record a division, its rowversion counter and whether the sandbox user may see it."""
+        self.connection.execute(
+            "INSERT OR REPLACE INTO division_state VALUES (?, ?, ?, NULL)",
+            (division, last_timestamp, int(granted)),
+        )
+        self.connection.commit()
+
+    def divisions(self) -> dict[int, bool]:
+        """Every known division code and whether it is granted to the sandbox user."""
+        rows = self.connection.execute("SELECT Division, granted FROM division_state").fetchall()
+        return {int(code): bool(granted) for code, granted in rows}
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read query."""
+        with self.lock:
+            return self.connection.execute(sql, params).fetchall()
+
+    def source_sql(self, entity: Entity, kind: Kind) -> str:
+        """The FROM source serving `entity` on an endpoint of `kind`.
+
+        The sales-invoice sync feed is a union: headers as LineNumber 0 (ID = InvoiceID) and
+        lines carrying their header's context fields, as Exact's sync/SalesInvoice/SalesInvoices.
+        """
+        if entity is not SALES_INVOICES or kind is not Kind.SYNC:
+            return quote(entity.name)
+        header_columns = set(self.column_names(SALES_INVOICES))
+        line_columns = set(self.column_names(SALES_INVOICE_LINES))
+        header_select, line_select = [], []
+        for field in SALES_INVOICES.fields_for(Kind.SYNC):
+            name = quote(field.name)
+            if field.name == "ID":
+                header_value = "h.InvoiceID"
+            elif field.name == "LineNumber":
+                header_value = "0"
+            elif field.name in header_columns:
+                header_value = f"h.{name}"
+            else:
+                header_value = "NULL"
+            if field.name in line_columns or field.name == "Timestamp":
+                line_value = f"l.{name}"
+            elif field.name in header_columns:
+                line_value = f"h.{name}"
+            else:
+                line_value = "NULL"
+            header_select.append(f"{header_value} AS {name}")
+            line_select.append(f"{line_value} AS {name}")
+        return (
+            f"(SELECT {', '.join(header_select)} FROM SalesInvoices h"  # noqa: S608 - identifiers from the catalog, values bound
+            f" UNION ALL SELECT {', '.join(line_select)} FROM SalesInvoiceLines l"
+            " JOIN SalesInvoices h ON h.Division = l.Division AND h.InvoiceID = l.InvoiceID)"
+        )
+
+    def truth(self) -> dict[str, Any]:
+        """Live row counts and exact amount sums per entity and division (admin `truth`)."""
+        answer: dict[str, Any] = {}
+        granted = [code for code, ok in sorted(self.divisions().items()) if ok]
+        with self.lock:
+            for division in granted:
+                entities: dict[str, Any] = {}
+                for entity in DATA_ENTITIES:
+                    amounts = [
+                        name for name in entity.amount_fields if name in self.column_names(entity)
+                    ]
+                    sums_sql = "".join(
+                        f", SUM(CAST(ROUND({quote(name)} * 100) AS INTEGER))" for name in amounts
+                    )
+                    row = self.connection.execute(
+                        f"SELECT COUNT(*){sums_sql} FROM {quote(entity.name)} WHERE Division = ?",  # noqa: S608 - identifiers from the catalog, values bound
+                        (division,),
+                    ).fetchone()
+                    entities[entity.name] = {
+                        "count": int(row[0]),
+                        "sums": {
+                            name: cents_to_text(row[index + 1] or 0)
+                            for index, name in enumerate(amounts)
+                        },
+                    }
+                customers, suppliers = self.connection.execute(
+                    "SELECT SUM(Status = 'C'), SUM(IsSupplier = 1) FROM Accounts"
+                    " WHERE Division = ?",
+                    (division,),
+                ).fetchone()
+                entities["Customers"] = {"count": int(customers or 0), "sums": {}}
+                entities["Suppliers"] = {"count": int(suppliers or 0), "sums": {}}
+                answer[str(division)] = entities
+        return {"divisions": answer}
+
+    # -- mutations --------------------------------------------------------------------------
+
+    def next_timestamp(self, division: int) -> int:
+        """Draw the next rowversion of `division`."""
+        row = self.connection.execute(
+            "UPDATE division_state SET last_timestamp = last_timestamp + 1 WHERE Division = ?"
+            " RETURNING last_timestamp",
+            (division,),
+        ).fetchone()
+        if row is None:
+            raise MutationError(f"unknown division {division}")
+        return int(row[0])
+
+    def row_dict(self, entity: Entity, division: int, key: Any) -> dict[str, Any] | None:
+        """One stored row as a JSON-ready dict (dates as `/Date(ms)/`, booleans as bool)."""
+        names = self.column_names(entity)
+        row = self.connection.execute(
+            f"SELECT * FROM {quote(entity.name)} WHERE Division = ? AND {quote(entity.key)} = ?",  # noqa: S608 - identifiers from the catalog, values bound
+            (division, key),
+        ).fetchone()
+        if row is None:
+            return None
+        result: dict[str, Any] = {}
+        for field, value in zip(self.columns(entity), row, strict=True):
+            result[field.name] = json_value(field, value)
+        del names
+        return result
+
+    def create(
+        self, entity: Entity, division: int, fields: Mapping[str, Any], now_ms: int
+    ) -> dict[str, Any]:
+        """Insert a row; unspecified fields are NULL, the key is generated when absent."""
+        with self.lock:
+            values = self._coerce(entity, fields)
+            key_field = entity.field(entity.key)
+            if values.get(entity.key) is None:
+                if key_field.edm is not Edm.GUID:
+                    raise MutationError(f"{entity.name}: give the key field {entity.key}")
+                values[entity.key] = str(uuid.uuid4())
+            values["Division"] = division
+            if "Created" in self.column_names(entity):
+                values.setdefault("Created", now_ms)
+            if "Modified" in self.column_names(entity):
+                values["Modified"] = now_ms
+            values["Timestamp"] = self.next_timestamp(division)
+            names = self.column_names(entity)
+            try:
+                self.insert_rows(entity, [tuple(values.get(name) for name in names)])
+            except sqlite3.IntegrityError as error:
+                self.connection.rollback()
+                raise MutationError(f"{entity.name}: {error}") from error
+            self.connection.commit()
+            return self._require(entity, division, values[entity.key])
+
+    def update(
+        self, entity: Entity, division: int, key: Any, fields: Mapping[str, Any], now_ms: int
+    ) -> dict[str, Any]:
+        """Change fields of a row; bumps Modified and Timestamp like an Exact edit."""
+        with self.lock:
+            self._require(entity, division, key)
+            values = self._coerce(entity, fields)
+            values.pop(entity.key, None)
+            values.pop("Division", None)
+            if "Modified" in self.column_names(entity):
+                values["Modified"] = now_ms
+            values["Timestamp"] = self.next_timestamp(division)
+            assignments = ", ".join(f"{quote(name)} = ?" for name in values)
+            self.connection.execute(
+                f"UPDATE {quote(entity.name)} SET {assignments}"  # noqa: S608 - identifiers from the catalog, values bound
+                f" WHERE Division = ? AND {quote(entity.key)} = ?",
+                (*values.values(), division, key),
+            )
+            if entity is SALES_INVOICES:
+                # Exact: any change to a sales invoice bumps the header and line Timestamps.
+                self._bump_invoice_lines(division, key)
+            self.connection.commit()
+            return self._require(entity, division, key)
+
+    def delete(
+        self, entity: Entity, division: int, key: Any, now_ms: int, deleted_by: str
+    ) -> dict[str, Any]:
+        """Remove a row and, for entities Exact tracks, write a sync/Deleted entry."""
+        with self.lock:
+            before = self._require(entity, division, key)
+            self.connection.execute(
+                f"DELETE FROM {quote(entity.name)} WHERE Division = ? AND {quote(entity.key)} = ?",  # noqa: S608 - identifiers from the catalog, values bound
+                (division, key),
+            )
+            if entity.deleted_entity_type is not None:
+                self.insert_rows(
+                    DELETED,
+                    [
+                        self._deleted_row(
+                            division, key, entity.deleted_entity_type, now_ms, deleted_by
+                        )
+                    ],
+                )
+            self.connection.commit()
+            return before
+
+    def _deleted_row(
+        self, division: int, key: Any, entity_type: int, now_ms: int, deleted_by: str
+    ) -> tuple[Any, ...]:
+        values = {
+            "ID": str(uuid.uuid4()),
+            "Division": division,
+            "DeletedBy": deleted_by,
+            "DeletedDate": now_ms,
+            "EntityKey": str(key),
+            "EntityType": entity_type,
+            "Timestamp": self.next_timestamp(division),
+        }
+        return tuple(values[name] for name in self.column_names(DELETED))
+
+    def move_division(self, division: int, now_ms: int) -> dict[str, Any]:
+        """Emulate a move to another database: every Timestamp is renumbered from scratch.
+
+        Exact: "when a division moves... the timestamps reset"; clients detect it through
+        system/Divisions.DivisionMoveDate and must resync.
+        """
+        with self.lock:
+            counter = FIRST_TIMESTAMP // 10
+            for entity in (*DATA_ENTITIES, DELETED):
+                count = self.connection.execute(
+                    f"SELECT COUNT(*) FROM {quote(entity.name)} WHERE Division = ?",  # noqa: S608
+                    (division,),
+                ).fetchone()[0]
+                # Renumber in key order: the new values bear no relation to the old ones.
+                self.connection.execute(
+                    f"UPDATE {quote(entity.name)} SET Timestamp = ? + renumbered.position FROM ("  # noqa: S608 - identifiers from the catalog, values bound
+                    f"SELECT rowid AS row_id, ROW_NUMBER() OVER (ORDER BY {quote(entity.key)})"
+                    f" AS position FROM {quote(entity.name)} WHERE Division = ?) AS renumbered"
+                    f" WHERE {quote(entity.name)}.rowid = renumbered.row_id",
+                    (counter, division),
+                )
+                counter += int(count)
+            self.connection.execute(
+                "UPDATE division_state SET last_timestamp = ?, move_date = ? WHERE Division = ?",
+                (counter, now_ms, division),
+            )
+            self.connection.execute(
+                "UPDATE Divisions SET DivisionMoveDate = ?, Modified = ? WHERE Code = ?",
+                (now_ms, now_ms, division),
+            )
+            self.connection.commit()
+            return {"division": division, "DivisionMoveDate": f"/Date({now_ms})/"}
+
+    def _bump_invoice_lines(self, division: int, invoice_id: Any) -> None:
+        line_ids = self.connection.execute(
+            "SELECT ID FROM SalesInvoiceLines WHERE Division = ? AND InvoiceID = ? ORDER BY ID",
+            (division, invoice_id),
+        ).fetchall()
+        for (line_id,) in line_ids:
+            self.connection.execute(
+                "UPDATE SalesInvoiceLines SET Timestamp = ? WHERE Division = ? AND ID = ?",
+                (self.next_timestamp(division), division, line_id),
+            )
+
+    def _require(self, entity: Entity, division: int, key: Any) -> dict[str, Any]:
+        row = self.row_dict(entity, division, key)
+        if row is None:
+            raise MutationError(f"{entity.name}: no row {key!r} in division {division}")
+        return row
+
+    def _coerce(self, entity: Entity, fields: Mapping[str, Any]) -> dict[str, Any]:
+        stored = {field.name: field for field in self.columns(entity)}
+        values: dict[str, Any] = {}
+        for name, raw in fields.items():
+            field = stored.get(name)
+            if field is None or name == "Timestamp":
+                raise MutationError(f"{entity.name} has no writable field {name!r}")
+            values[name] = storage_value(field, raw)
+        return values
+
+
+def entity_named(name: str) -> Entity:
+    """Find a stored entity by name for the admin API."""
+    entity = ENTITIES_BY_NAME.get(name)
+    if entity is None or entity not in DATA_ENTITIES:
+        raise MutationError(f"unknown entity {name!r}")
+    return entity
+
+
+def _to_guid(raw: Any) -> str:
+    return str(uuid.UUID(str(raw)))
+
+
+def _to_double(raw: Any) -> float:
+    return float(Decimal(str(raw)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _to_datetime(raw: Any) -> int:
+    if isinstance(raw, int):
+        return raw
+    text = str(raw)
+    if text.startswith("/Date("):
+        return int(text[6:].split(")", maxsplit=1)[0])
+    return parse_wall_datetime(text)
+
+
+CONVERTERS: dict[Edm, Any] = {
+    Edm.GUID: _to_guid,
+    Edm.STRING: str,
+    Edm.INT16: int,
+    Edm.INT32: int,
+    Edm.INT64: int,
+    Edm.DOUBLE: _to_double,  # amounts are exact 2-decimal values
+    Edm.BOOLEAN: lambda raw: int(bool(raw)),
+    Edm.DATETIME: _to_datetime,
+}
+
+
+def storage_value(field: Field, raw: Any) -> Any:
+    """Convert a JSON value from the admin API into its stored form."""
+    if raw is None:
+        return None
+    try:
+        return CONVERTERS[field.edm](raw)
+    except (ValueError, InvalidOperation) as error:
+        raise MutationError(f"{field.name}: cannot read {raw!r} as {field.edm}") from error
+
+
+def json_value(field: Field, value: Any) -> Any:
+    """A stored value as Exact's JSON shows it."""
+    if value is None:
+        return None
+    if field.edm is Edm.DATETIME:
+        return f"/Date({value})/"
+    if field.edm is Edm.BOOLEAN:
+        return bool(value)
+    return value
+
+
+def cents_to_text(cents: int) -> str:
+    """Integer cents as an exact decimal string ("-12.05")."""
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole}.{rest:02d}"
