@@ -253,6 +253,7 @@ class ExactRoutes:
             source_sql=sandbox.store.source_sql(entity, kind),
             uri_prefix=f"{origin}/api/v1/{division}/{canonical}",
             division_filter=entity is not DIVISIONS,
+            fragment_fields=self.fragment_fields(entity, kind),
             extra_conditions=extra,
         )
         if count_only:
@@ -281,6 +282,12 @@ class ExactRoutes:
             updated=updated,
         )
         return Response(body, headers=headers, media_type=ATOM_TYPE)
+
+    def fragment_fields(self, entity: Entity, kind: Kind) -> frozenset[str] | None:
+        """The pre-serialised field set, when this endpoint reads the entity's own table."""
+        if entity is SALES_INVOICES and kind is Kind.SYNC:
+            return None  # the union feed is built on the fly
+        return frozenset(f.name for f in self.sandbox.store.fragment_fields(entity))
 
     def sync_timestamp(
         self, request: Request, division: int, params: dict[str, str], headers: dict[str, str]

@@ -296,6 +296,7 @@ def generate(
         store.set_division_state(code, last_timestamp, granted=True)
     store.set_division_state(ungranted, FIRST_TIMESTAMP, granted=False)
     store.create_indexes()
+    store.refresh_all_json()
     store.connection.commit()
     return granted
 

@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 from exact_sandbox.catalog import PAGE_SIZE, Edm, Entity, Field, Kind
 from exact_sandbox.clock import parse_wall_datetime, wall_ms_to_iso
-from exact_sandbox.store import quote
+from exact_sandbox.store import JSON_COLUMN, field_json_sql, quote
 
 SUPPORTED_OPTIONS = frozenset(
     {"$select", "$filter", "$top", "$orderby", "$skiptoken", "$inlinecount", "$skip", "$expand"},
@@ -493,6 +493,7 @@ class PageRequest:
     source_sql: str
     uri_prefix: str
     division_filter: bool = True
+    fragment_fields: frozenset[str] | None = None
     extra_conditions: list[tuple[str, list[Any]]] = field(default_factory=list)
 
 
@@ -606,19 +607,6 @@ def parse_key_literal(edm: Edm, text: str) -> Any:
         raise ODataError(f"Invalid $skiptoken '{text}'.") from None
 
 
-def value_sql(found: Field) -> str:
-    """The SQL expression serialising one stored value as Exact's JSON does."""
-    column = quote(found.name)
-    if found.edm is Edm.DATETIME:
-        return f"'/Date(' || {column} || ')/'"
-    if found.edm is Edm.BOOLEAN:
-        return (
-            f"CASE WHEN {column} IS NULL THEN NULL"
-            f" WHEN {column} THEN json('true') ELSE json('false') END"
-        )
-    return column
-
-
 def uri_sql(entity: Entity) -> str:
     """The SQL building `__metadata.uri` (prefix bound as the first parameter)."""
     key = entity.field(entity.key)
@@ -669,7 +657,7 @@ def fetch_page(store_query: Any, request: PageRequest, as_json: bool) -> Page:
     limit = page_size if options.top is None else min(page_size, options.top)
     where = " AND ".join(conditions) or "1"
     order_sql = ", ".join(f"{quote(f.name)}{' DESC' if desc else ''}" for f, desc in order)
-    columns, select_params = select_columns(entity, fields, request.uri_prefix, as_json)
+    columns, select_params = select_columns(entity, fields, request, as_json)
     sql = (
         f"SELECT {columns}, {quote(paging_field.name)} FROM {request.source_sql}"  # noqa: S608 - identifiers from the catalog, values bound
         f" WHERE {where} ORDER BY {order_sql} LIMIT ?"
@@ -695,18 +683,41 @@ def fetch_page(store_query: Any, request: PageRequest, as_json: bool) -> Page:
 
 
 def select_columns(
-    entity: Entity, fields: tuple[Field, ...], uri_prefix: str, as_json: bool
+    entity: Entity, fields: tuple[Field, ...], request: PageRequest, as_json: bool
 ) -> tuple[str, list[Any]]:
-    """The SELECT list: one `json_object` per row for JSON, raw columns for Atom."""
+    """The SELECT list: one JSON text per row for JSON, raw columns for Atom.
+
+    When every field is selected, the pre-serialised members are concatenated (fast path);
+    otherwise SQLite's json_object builds the selected members.
+    """
     if not as_json:
         return ", ".join(quote(f.name) for f in fields), []
+    names = {f.name for f in fields}
+    fragment = request.fragment_fields
+    if fragment is not None and names - {"Timestamp"} == fragment:
+        key = entity.field(entity.key)
+        opening, closing = key_literal(key.edm, "\x00").split("\x00")
+        metadata = (
+            '\'{"__metadata":{"uri":"\' || ? || '
+            + sql_text(f"({opening}")
+            + f" || {quote(key.name)} || "
+            + sql_text(f'{closing})","type":"{entity.metadata_type}"}},')
+        )
+        timestamp = ' || \',"Timestamp":\' || "Timestamp"' if "Timestamp" in names else ""
+        uri_prefix = json.dumps(request.uri_prefix)[1:-1]
+        return f"{metadata} || {JSON_COLUMN}{timestamp} || '}}'", [uri_prefix]
     pairs = [
         "'__metadata', json_object('uri', "
         + uri_sql(entity)
         + f", 'type', '{entity.metadata_type}')"
     ]
-    pairs.extend(f"'{f.name}', {value_sql(f)}" for f in fields)
-    return f"json_object({', '.join(pairs)})", [uri_prefix]
+    pairs.extend(f"'{f.name}', {field_json_sql(f)}" for f in fields)
+    return f"json_object({', '.join(pairs)})", [request.uri_prefix]
+
+
+def sql_text(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def parse_orderby(text: str, served: dict[str, Field]) -> list[tuple[Field, bool]]:

@@ -42,6 +42,9 @@ SQL_TYPES: dict[Edm, str] = {
 }
 
 FIRST_TIMESTAMP = 1000
+# Each row keeps its JSON members (every stored field but Timestamp) pre-serialised, so a page
+# selecting all fields is a string concatenation per row instead of a json_object call.
+JSON_COLUMN = '"_json"'
 
 
 class MutationError(ValueError):
@@ -88,7 +91,8 @@ class Store:
                 for field in self._columns[entity.name]
             )
             cursor.execute(
-                f"CREATE TABLE {table} ({columns}, PRIMARY KEY (Division, {quote(entity.key)}))"
+                f"CREATE TABLE {table} ({columns}, {JSON_COLUMN} TEXT,"
+                f" PRIMARY KEY (Division, {quote(entity.key)}))"
             )
         cursor.execute("DROP TABLE IF EXISTS division_state")
         cursor.execute(
@@ -112,6 +116,35 @@ class Store:
         )
         self.connection.commit()
 
+    def fragment_fields(self, entity: Entity) -> tuple[Field, ...]:
+        """The fields pre-serialised in the JSON column (all stored fields but Timestamp)."""
+        return tuple(f for f in self._columns[entity.name] if f.name != "Timestamp")
+
+    def refresh_json(self, entity: Entity, division: int | None = None, key: Any = None) -> None:
+        """Recompute the pre-serialised JSON of all rows, a division's, or one row."""
+        members = ", ".join(
+            f"'{f.name}', {field_json_sql(f)}" for f in self.fragment_fields(entity)
+        )
+        where, params = "", []
+        if division is not None:
+            where = " WHERE Division = ?"
+            params.append(division)
+            if key is not None:
+                where += f" AND {quote(entity.key)} = ?"
+                params.append(key)
+        with self.lock:
+            self.connection.execute(
+                f"UPDATE {quote(entity.name)} SET {JSON_COLUMN} ="  # noqa: S608
+                f" substr(json_object({members}), 2, length(json_object({members})) - 2){where}",
+                params,
+            )
+
+    def refresh_all_json(self) -> None:
+        """Pre-serialise every row (after generation)."""
+        for entity in (*DATA_ENTITIES, DELETED):
+            self.refresh_json(entity)
+        self.connection.commit()
+
     def columns(self, entity: Entity) -> tuple[Field, ...]:
         """The stored columns of `entity`, in table order."""
         return self._columns[entity.name]
@@ -124,8 +157,9 @@ class Store:
         """Insert rows given as tuples in `column_names(entity)` order."""
         names = self.column_names(entity)
         placeholders = ", ".join("?" for _ in names)
+        column_list = ", ".join(quote(name) for name in names)
         self.connection.executemany(
-            f"INSERT INTO {quote(entity.name)} VALUES ({placeholders})",  # noqa: S608 - identifiers from the catalog, values bound
+            f"INSERT INTO {quote(entity.name)} ({column_list}) VALUES ({placeholders})",  # noqa: S608 - identifiers from the catalog, values bound
             rows,
         )
 
@@ -250,8 +284,10 @@ class Store:
     def row_dict(self, entity: Entity, division: int, key: Any) -> dict[str, Any] | None:
         """One stored row as a JSON-ready dict (dates as `/Date(ms)/`, booleans as bool)."""
         names = self.column_names(entity)
+        column_list = ", ".join(quote(name) for name in names)
         row = self.connection.execute(
-            f"SELECT * FROM {quote(entity.name)} WHERE Division = ? AND {quote(entity.key)} = ?",  # noqa: S608 - identifiers from the catalog, values bound
+            f"SELECT {column_list} FROM {quote(entity.name)}"  # noqa: S608
+            f" WHERE Division = ? AND {quote(entity.key)} = ?",
             (division, key),
         ).fetchone()
         if row is None:
@@ -259,7 +295,6 @@ class Store:
         result: dict[str, Any] = {}
         for field, value in zip(self.columns(entity), row, strict=True):
             result[field.name] = json_value(field, value)
-        del names
         return result
 
     def create(
@@ -285,6 +320,7 @@ class Store:
             except sqlite3.IntegrityError as error:
                 self.connection.rollback()
                 raise MutationError(f"{entity.name}: {error}") from error
+            self.refresh_json(entity, division, values[entity.key])
             self.connection.commit()
             return self._require(entity, division, values[entity.key])
 
@@ -306,6 +342,7 @@ class Store:
                 f" WHERE Division = ? AND {quote(entity.key)} = ?",
                 (*values.values(), division, key),
             )
+            self.refresh_json(entity, division, key)
             if entity is SALES_INVOICES:
                 # Exact: any change to a sales invoice bumps the header and line Timestamps.
                 self._bump_invoice_lines(division, key)
@@ -323,14 +360,11 @@ class Store:
                 (division, key),
             )
             if entity.deleted_entity_type is not None:
-                self.insert_rows(
-                    DELETED,
-                    [
-                        self._deleted_row(
-                            division, key, entity.deleted_entity_type, now_ms, deleted_by
-                        )
-                    ],
+                row = self._deleted_row(
+                    division, key, entity.deleted_entity_type, now_ms, deleted_by
                 )
+                self.insert_rows(DELETED, [row])
+                self.refresh_json(DELETED, division, row[self.column_names(DELETED).index("ID")])
             self.connection.commit()
             return before
 
@@ -454,6 +488,19 @@ def storage_value(field: Field, raw: Any) -> Any:
         return CONVERTERS[field.edm](raw)
     except (ValueError, InvalidOperation) as error:
         raise MutationError(f"{field.name}: cannot read {raw!r} as {field.edm}") from error
+
+
+def field_json_sql(field: Field) -> str:
+    """The SQL expression serialising one stored value as Exact's JSON does."""
+    column = quote(field.name)
+    if field.edm is Edm.DATETIME:
+        return f"'/Date(' || {column} || ')/'"
+    if field.edm is Edm.BOOLEAN:
+        return (
+            f"CASE WHEN {column} IS NULL THEN NULL"
+            f" WHEN {column} THEN json('true') ELSE json('false') END"
+        )
+    return column
 
 
 def json_value(field: Field, value: Any) -> Any:
