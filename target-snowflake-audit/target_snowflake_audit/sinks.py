@@ -15,7 +15,6 @@ from target_snowflake_audit.ddl import Column
 from target_snowflake_audit.loader import Loader
 from target_snowflake_audit.naming import column_names, table_name
 from target_snowflake_audit.records import (
-    AuditValues,
     ColumnPlan,
     RecordRejected,
     RowEncoder,
@@ -75,19 +74,20 @@ class _BatchingSink(Sink):
             batch[1].rows >= self.max_size or batch[1].raw_bytes >= self._max_bytes
         )
 
+    def _open_batch(self) -> tuple[str, BatchFile]:
+        self._batch_number += 1
+        self._batch = self.loader.new_batch(self.table, self._batch_number)
+        return self._batch
+
     def _write(self, line: str) -> None:
-        if self._batch is None:
-            self._batch_number += 1
-            self._batch = self.loader.new_batch(self.table, self._batch_number)
-        self._batch[1].write_line(line)
+        batch = self._batch or self._open_batch()
+        batch[1].write_line(line)
 
     @property
     def current_batch_id(self) -> str:
         """The id of the batch the next row goes to (opens it if needed)."""
-        if self._batch is None:
-            self._batch_number += 1
-            self._batch = self.loader.new_batch(self.table, self._batch_number)
-        return self._batch[0]
+        batch = self._batch or self._open_batch()
+        return batch[0]
 
     @override
     def start_drain(self) -> dict[str, Any]:
@@ -161,6 +161,7 @@ class AuditSink(_BatchingSink):
         )
         self._sequence = self.loader.sequence_counter(self.stream_name)
         self._include_sdc = self.include_sdc_metadata_properties
+        self._last_extracted: tuple[Any, str] = (None, "")
 
     def _reconcile_columns(self, properties: Mapping[str, Any]) -> dict[str, Column]:
         """Create or evolve the table and return the column each property loads into."""
@@ -226,18 +227,14 @@ class AuditSink(_BatchingSink):
         """Validate the record and append its row to the batch file.
 
         `context` carries message-level values from the target: `time_extracted`,
-        `deleted_at` (the record's `_sdc_deleted_at`, captured before any stripping),
-        `received_at` and `version`.
+        `deleted_at` (the record's `_sdc_deleted_at`, captured before any stripping) and
+        `version`.
 
         Raises:
             RecordRejected: The record does not match the schema.
         """
         document = canonical_json(record)
-        received_at: str = context.get("received_at") or _now()
-        time_extracted = context.get("time_extracted")
         deleted_at = context.get("deleted_at")
-        if self._include_sdc:
-            record = self._with_sdc_metadata(record, context, received_at)
         if deleted_at is None:
             deleted_text = ""
         else:
@@ -246,18 +243,40 @@ class AuditSink(_BatchingSink):
             except ValueError:
                 msg = f"property '_sdc_deleted_at': invalid date-time {deleted_at!r:.80}"
                 raise RecordRejected(msg) from None
-        audit = AuditValues(
-            synced_at=_timestamp_or(time_extracted, received_at),
-            deleted_at=deleted_text,
-            sequence=next(self._sequence),
-            batch_id=self.current_batch_id,
+        if self._include_sdc:
+            record = self._with_sdc_metadata(record, context)
+        batch = self._batch
+        if batch is None:
+            batch = self._open_batch()
+        batch[1].write_line(
+            self.encoder.encode_fields(
+                record,
+                document,
+                self._synced_at(context.get("time_extracted")),
+                deleted_text,
+                next(self._sequence),
+                batch[0],
+            )
         )
-        self._write(self.encoder.encode(record, document, audit))
+
+    def _synced_at(self, time_extracted: Any) -> str:
+        """Return `_synced_at`: the message's extraction time, else the receive time."""
+        if time_extracted is not None and time_extracted == self._last_extracted[0]:
+            return self._last_extracted[1]
+        if time_extracted:
+            try:
+                value = utc_timestamp(str(time_extracted))
+            except ValueError:
+                value = _now()
+            self._last_extracted = (time_extracted, value)
+            return value
+        return _now()
 
     def _with_sdc_metadata(
-        self, record: dict[str, Any], context: Mapping[str, Any], received_at: str
+        self, record: dict[str, Any], context: Mapping[str, Any]
     ) -> dict[str, Any]:
         enriched = dict(record)
+        received_at = _now()
         enriched["_sdc_extracted_at"] = context.get("time_extracted")
         enriched["_sdc_received_at"] = received_at
         enriched["_sdc_batched_at"] = received_at

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import datetime
 import shutil
 import tempfile
 from functools import cached_property
@@ -243,7 +242,6 @@ class TargetSnowflakeAudit(Target):
         context = {
             "time_extracted": message_dict.get("time_extracted"),
             "deleted_at": raw_record.get("_sdc_deleted_at"),
-            "received_at": datetime.datetime.now(datetime.UTC).isoformat(),
             "version": message_dict.get("version"),
         }
         stream_maps = self.mapper.stream_maps[stream_name]

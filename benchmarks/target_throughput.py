@@ -1,0 +1,179 @@
+"""Throughput and memory of target-snowflake-audit on a 30-column stream.
+
+Generates N synthetic Singer lines (one SCHEMA, N RECORDs, STATE every 10,000), serves the
+local Snowflake emulator in this process, runs the target as a child process with record
+validation on (the default) and prints rows/s and the child's peak RSS.
+
+    .venv/bin/python benchmarks/target_throughput.py [--rows 1000000] [--batch-size-rows N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from target_snowflake_audit.emulator import server
+
+STREAM = "TransactionLines"
+
+
+def schema_message() -> dict[str, object]:
+    """Return the SCHEMA message of the 30-column benchmark stream."""
+    properties: dict[str, object] = {
+        "ID": {"type": "string"},
+        "Division": {"type": "integer"},
+        "EntryNumber": {"type": ["integer", "null"]},
+        "FinancialYear": {"type": ["integer", "null"]},
+    }
+    for name in ("AmountDC", "AmountFC", "AmountVATFC", "Quantity", "VATPercentage", "Rate"):
+        properties[name] = {"type": ["number", "null"]}
+    for name in (
+        "GLAccount", "GLAccountCode", "Description", "Currency", "JournalCode",
+        "CostCenter", "CostUnit", "Notes", "Account", "Document", "Status", "Type",
+    ):  # fmt: skip
+        properties[name] = {"type": ["string", "null"]}
+    for name in ("Created", "Modified", "Date"):
+        properties[name] = {"type": ["string", "null"], "format": "date-time"}
+    for name in ("InvoiceDate", "DueDate"):
+        properties[name] = {"type": ["string", "null"], "format": "date"}
+    properties["IsReversal"] = {"type": ["boolean", "null"]}
+    properties["IsBlocked"] = {"type": ["boolean", "null"]}
+    properties["Extra"] = {"type": ["object", "null"]}
+    assert len(properties) == 30  # noqa: S101 - guards the benchmark's definition
+    return {
+        "type": "SCHEMA",
+        "stream": STREAM,
+        "key_properties": ["ID"],
+        "schema": {"type": "object", "properties": properties},
+    }
+
+
+def write_input(path: Path, rows: int) -> None:
+    """Write the Singer input file.
+
+    Args:
+        path: Destination.
+        rows: Number of RECORD messages.
+    """
+    rng = random.Random(7)
+    base = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    extracted = "2024-06-01T00:00:00+00:00"
+    with path.open("w") as out:
+        out.write(json.dumps(schema_message()) + "\n")
+        for n in range(rows):
+            stamp = (base + datetime.timedelta(minutes=n)).isoformat()
+            record = {
+                "ID": f"{n:08d}-0000-0000-0000-{rng.randrange(16**12):012x}",
+                "Division": 100101 + n % 3,
+                "EntryNumber": n,
+                "FinancialYear": 2024,
+                "AmountDC": round(rng.uniform(-5000, 5000), 2),
+                "AmountFC": round(rng.uniform(-5000, 5000), 2),
+                "AmountVATFC": round(rng.uniform(0, 500), 2),
+                "Quantity": rng.randrange(1, 100),
+                "VATPercentage": 0.21,
+                "Rate": 1.0,
+                "GLAccount": f"{rng.randrange(16**8):08x}-gl",
+                "GLAccountCode": str(rng.randrange(1000, 9999)),
+                "Description": f'Invoice line {n} for customer "{n % 97}"',
+                "Currency": "EUR",
+                "JournalCode": "70",
+                "CostCenter": None,
+                "CostUnit": "CU1",
+                "Notes": "",
+                "Account": f"acc-{n % 1000}",
+                "Document": f"doc-{n // 10}",
+                "Status": "20",
+                "Type": "20",
+                "Created": stamp,
+                "Modified": stamp,
+                "Date": stamp,
+                "InvoiceDate": stamp[:10],
+                "DueDate": stamp[:10],
+                "IsReversal": False,
+                "IsBlocked": n % 50 == 0,
+                "Extra": {"line": n % 10},
+            }
+            message = {"type": "RECORD", "stream": STREAM, "record": record}
+            message["time_extracted"] = extracted
+            out.write(json.dumps(message) + "\n")
+            if (n + 1) % 10_000 == 0:
+                out.write(json.dumps({"type": "STATE", "value": {"rows": n + 1}}) + "\n")
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--batch-size-rows", type=int, default=None)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="target-bench-") as tmp:
+        input_path = Path(tmp) / "input.singer"
+        started = time.perf_counter()
+        write_input(input_path, args.rows)
+        print(f"generated {args.rows:,} records in {time.perf_counter() - started:.1f}s")
+        started = time.perf_counter()
+        with input_path.open() as lines:
+            for line in lines:
+                json.loads(line)
+        baseline = args.rows / (time.perf_counter() - started)
+
+        with server() as kwargs:
+            config = {
+                "account": "fakesnow",
+                "user": "fake",
+                "password": "snow",
+                "host": kwargs["host"],
+                "port": kwargs["port"],
+                "protocol": "http",
+                "warehouse": "FAKESNOW_WAREHOUSE",
+                "database": "BENCH",
+                "schema": "RAW",
+            }
+            if args.batch_size_rows:
+                config["batch_size_rows"] = args.batch_size_rows
+            config_path = Path(tmp) / "config.json"
+            config_path.write_text(json.dumps(config))
+            target = Path(sys.executable).parent / "target-snowflake-audit"
+            started = time.perf_counter()
+            result = subprocess.run(
+                [str(target), "--config", str(config_path), "--input", str(input_path)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            elapsed = time.perf_counter() - started
+            if result.returncode != 0:
+                print(result.stderr[-3000:])
+                sys.exit(f"target failed with exit code {result.returncode}")
+            peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+            import snowflake.connector  # noqa: PLC0415
+
+            with snowflake.connector.connect(
+                **kwargs, database="BENCH", schema="RAW"
+            ) as connection:
+                (loaded,) = (
+                    connection.cursor()
+                    .execute('SELECT COUNT(*) FROM "transactionlines"')
+                    .fetchone()
+                )
+        states = result.stdout.strip().splitlines()
+        print(f"rows loaded:   {loaded:,} (STATE lines emitted: {len(states)})")
+        print(f"elapsed:       {elapsed:.1f}s (whole target process, start-up included)")
+        print(f"throughput:    {args.rows / elapsed:,.0f} rows/s")
+        print(f"peak RSS:      {peak_rss_mb:,.0f} MB (target process)")
+        print(f"baseline:      {baseline:,.0f} lines/s for plain json.loads of the same input")
+
+
+if __name__ == "__main__":
+    main()
