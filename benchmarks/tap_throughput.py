@@ -1,0 +1,154 @@
+"""Tap throughput: records/s, API calls per 1,000 records and peak RSS for transaction_lines.
+
+Starts an `exact-sandbox` process at a large-ish scale, lifts its rate limits, runs the tap's
+console script for the `transaction_lines` stream with stdout to /dev/null, and prints:
+
+- records per second end to end (sandbox serving included, one tap process),
+- API calls per 1,000 records (from the sandbox's `/_sandbox/stats`),
+- the tap process's peak RSS.
+
+Usage: python benchmarks/tap_throughput.py [--scale 200000] [--divisions 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import requests
+from cryptography.fernet import Fernet
+
+BIN = Path(sys.executable).parent
+
+
+def start_sandbox(scale: str, divisions: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    process = subprocess.Popen(
+        [
+            str(BIN / "exact-sandbox"),
+            "serve",
+            "--port",
+            "0",
+            "--scale",
+            scale,
+            "--divisions",
+            str(divisions),
+            "--clock",
+            "real",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline() if process.stdout is not None else ""
+    if not line:
+        process.kill()
+        raise SystemExit("exact-sandbox did not start")
+    return process, json.loads(line)
+
+
+def catalog(config_path: str) -> dict[str, Any]:
+    discovered = subprocess.run(
+        [str(BIN / "tap-exactonline"), "--config", config_path, "--discover"],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    document: dict[str, Any] = json.loads(discovered.stdout)
+    for entry in document["streams"]:
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] == "transaction_lines"
+    return document
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="200000", help="sandbox --scale (rows or a size)")
+    parser.add_argument("--divisions", type=int, default=1)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    sandbox, info = start_sandbox(args.scale, args.divisions)
+    print(f"sandbox ready in {time.perf_counter() - started:.1f} s at {info['base_url']}")
+    try:
+        base = info["base_url"]
+        requests.post(
+            f"{base}/_sandbox/limits",
+            json={"minutely": 10_000_000, "daily": 100_000_000, "reset": True},
+            timeout=30,
+        ).raise_for_status()
+        truth = requests.get(f"{base}/_sandbox/truth", timeout=120).json()["divisions"]
+        expected = sum(int(entities["TransactionLines"]["count"]) for entities in truth.values())
+        with tempfile.TemporaryDirectory() as directory:
+            config = {
+                "base_url": base,
+                "client_id": info["client_id"],
+                "client_secret": info["client_secret"],
+                "refresh_token": info["refresh_token"],
+                "token_store_path": f"{directory}/tokens.json",
+                "token_store_key": Fernet.generate_key().decode(),
+                "divisions": ["all"],
+            }
+            config_path = f"{directory}/config.json"
+            Path(config_path).write_text(json.dumps(config), encoding="utf-8")
+            catalog_path = f"{directory}/catalog.json"
+            Path(catalog_path).write_text(json.dumps(catalog(config_path)), encoding="utf-8")
+            requests.delete(f"{base}/_sandbox/stats", timeout=30)
+            with open("/dev/null", "wb") as devnull:
+                run_started = time.perf_counter()
+                tap = subprocess.Popen(
+                    [
+                        str(BIN / "tap-exactonline"),
+                        "--config",
+                        config_path,
+                        "--catalog",
+                        catalog_path,
+                    ],
+                    stdout=devnull,
+                    stderr=subprocess.DEVNULL,
+                )
+                peak_rss = 0
+                watched = psutil.Process(tap.pid)
+                while tap.poll() is None:
+                    with contextlib.suppress(psutil.Error):
+                        peak_rss = max(peak_rss, watched.memory_info().rss)
+                    time.sleep(0.05)
+                elapsed = time.perf_counter() - run_started
+                if tap.returncode != 0:
+                    raise SystemExit(f"tap exited with {tap.returncode}")
+        stats = requests.get(f"{base}/_sandbox/stats", timeout=30).json()
+    finally:
+        sandbox.terminate()
+        sandbox.wait(30)
+
+    peak_rss_mb = peak_rss / 2**20
+    calls = {
+        endpoint: count
+        for division_calls in stats["calls"].values()
+        for endpoint, count in division_calls.items()
+        if "TransactionLines" in endpoint
+    }
+    transaction_calls = sum(calls.values())
+    print(
+        f"records:                 {expected:,} transaction lines in {args.divisions} division(s)"
+    )
+    print(f"elapsed:                 {elapsed:.2f} s (includes tap start-up and token refresh)")
+    print(f"throughput:              {expected / elapsed:,.0f} records/s")
+    print(
+        f"calls (TransactionLines): {transaction_calls} "
+        f"(budget ceil(N/1000)+1 per division = {math.ceil(expected / 1000) + args.divisions})"
+    )
+    print(f"calls per 1,000 records: {1000 * transaction_calls / max(expected, 1):.3f}")
+    print(f"peak RSS of the tap:     {peak_rss_mb:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
