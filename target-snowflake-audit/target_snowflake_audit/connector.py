@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
 )
 
 SECRET_SETTINGS = ("password", "private_key", "private_key_passphrase")
+_SHORT_SECRET = 8
 REDACTED = "**********"
 
 
@@ -56,9 +58,14 @@ def redact(text: str, secrets: Sequence[str]) -> str:
     """
     for secret in secrets:
         pieces = [secret, *(line for line in secret.splitlines() if len(line) >= 8)]
-        for piece in pieces:
-            if piece:
+        for piece in filter(None, pieces):
+            if len(piece) >= _SHORT_SECRET:
                 text = text.replace(piece, REDACTED)
+            else:
+                # A short secret is only redacted as a whole word, so a password like
+                # "snow" does not turn "snowflake" into "**********flake".
+                pattern = rf"(?<![A-Za-z0-9]){re.escape(piece)}(?![A-Za-z0-9])"
+                text = re.sub(pattern, REDACTED, text)
     return text
 
 

@@ -71,6 +71,7 @@ class Loader:
     )
     run_started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     _sequences: dict[str, Iterator[int]] = field(default_factory=dict)
+    _batch_numbers: dict[str, int] = field(default_factory=dict)
     _remove_supported: bool = True
 
     @property
@@ -116,17 +117,20 @@ class Loader:
             self._sequences[stream_name] = itertools.count(self.run_started_ms * 10**6)
         return self._sequences[stream_name]
 
-    def new_batch(self, table: str, batch_number: int) -> tuple[str, BatchFile]:
+    def new_batch(self, table: str) -> tuple[str, BatchFile]:
         """Open the local file for a new batch.
+
+        Batches are numbered per table across the run, so a sink re-created after a SCHEMA
+        change never reuses an earlier batch's name.
 
         Args:
             table: The table name.
-            batch_number: The batch's number within its sink.
 
         Returns:
             The batch id and its file.
         """
-        batch_id = f"{self.run_id}-{table}-{batch_number:06d}"
+        number = self._batch_numbers[table] = self._batch_numbers.get(table, 0) + 1
+        batch_id = f"{self.run_id}-{table}-{number:06d}"
         return batch_id, BatchFile(self.staging_dir / f"{batch_id}.csv.gz")
 
     def load(

@@ -333,13 +333,19 @@ class RowEncoder:
             RecordRejected: The record violates the schema or lacks a key property.
         """
         return self.encode_fields(
-            record, document, audit.synced_at, audit.deleted_at, audit.sequence, audit.batch_id
+            record,
+            document,
+            synced_at=audit.synced_at,
+            deleted_at=audit.deleted_at,
+            sequence=audit.sequence,
+            batch_id=audit.batch_id,
         )
 
     def encode_fields(
         self,
         record: Mapping[str, Any],
         document: str,
+        *,
         synced_at: str,
         deleted_at: str,
         sequence: int,

@@ -56,7 +56,6 @@ class _BatchingSink(Sink):
     ) -> None:
         self.loader = cast("HasLoader", target).loader
         self.table = table_name(stream_name)
-        self._batch_number = 0
         self._batch: tuple[str, BatchFile] | None = None
         self._max_bytes = int(target.config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
         super().__init__(target, stream_name, schema, key_properties)
@@ -75,8 +74,7 @@ class _BatchingSink(Sink):
         )
 
     def _open_batch(self) -> tuple[str, BatchFile]:
-        self._batch_number += 1
-        self._batch = self.loader.new_batch(self.table, self._batch_number)
+        self._batch = self.loader.new_batch(self.table)
         return self._batch
 
     def _write(self, line: str) -> None:
@@ -252,10 +250,10 @@ class AuditSink(_BatchingSink):
             self.encoder.encode_fields(
                 record,
                 document,
-                self._synced_at(context.get("time_extracted")),
-                deleted_text,
-                next(self._sequence),
-                batch[0],
+                synced_at=self._synced_at(context.get("time_extracted")),
+                deleted_at=deleted_text,
+                sequence=next(self._sequence),
+                batch_id=batch[0],
             )
         )
 

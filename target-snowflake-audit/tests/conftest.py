@@ -1,0 +1,109 @@
+"""Shared fixtures: one local Snowflake emulator (fakesnow server) for the whole test run.
+
+The emulator is reached through the real connector over HTTP on loopback, exactly as the
+target reaches Snowflake; each test loads into its own schema.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import io
+import json
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import pytest
+import snowflake.connector
+from target_snowflake_audit.emulator import server
+from target_snowflake_audit.target import TargetSnowflakeAudit
+
+DATABASE = "AUDIT_TEST"
+
+# Started at import because the SDK's standard test class takes its config when the test
+# module is imported; stopped when the session ends (atexit as a fallback).
+_stack = contextlib.ExitStack()
+EMULATOR: dict[str, Any] = _stack.enter_context(server())
+atexit.register(_stack.close)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _stack.close()
+
+
+def base_config(schema: str) -> dict[str, Any]:
+    """Target settings pointing at the emulator."""
+    return {
+        "account": "fakesnow",
+        "user": "fake",
+        "password": "snow",
+        "host": EMULATOR["host"],
+        "port": EMULATOR["port"],
+        "protocol": "http",
+        "warehouse": "FAKESNOW_WAREHOUSE",
+        "database": DATABASE,
+        "schema": schema,
+        "retry_max_attempts": 2,
+        "retry_base_seconds": 0.01,
+    }
+
+
+@pytest.fixture
+def schema_name() -> str:
+    return f"T_{uuid.uuid4().hex[:10].upper()}"
+
+
+@pytest.fixture
+def config(schema_name: str) -> dict[str, Any]:
+    return base_config(schema_name)
+
+
+@pytest.fixture
+def warehouse(schema_name: str) -> Iterator[Callable[[str], list[tuple[Any, ...]]]]:
+    """Run SQL in the test's schema through the real connector."""
+    connection = snowflake.connector.connect(
+        **{**EMULATOR, "session_parameters": {**EMULATOR["session_parameters"]}},
+        database=DATABASE,
+    )
+    cursor = connection.cursor()
+
+    def query(sql: str) -> list[tuple[Any, ...]]:
+        cursor.execute(f"USE SCHEMA {DATABASE}.{schema_name}")
+        return list(cursor.execute(sql).fetchall())
+
+    yield query
+    connection.close()
+
+
+def singer_lines(*messages: dict[str, Any] | str) -> str:
+    """Render messages as Singer input (strings are passed through as raw lines)."""
+    return "".join((m if isinstance(m, str) else json.dumps(m)) + "\n" for m in messages)
+
+
+def schema_message(
+    stream: str, properties: dict[str, Any], keys: Iterable[str] = ("ID",)
+) -> dict[str, Any]:
+    return {
+        "type": "SCHEMA",
+        "stream": stream,
+        "key_properties": list(keys),
+        "schema": {"type": "object", "properties": properties},
+    }
+
+
+def record_message(stream: str, record: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "RECORD", "stream": stream, "record": record, **extra}
+
+
+def state_message(value: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "STATE", "value": value}
+
+
+def run_target(config: dict[str, Any], text: str) -> tuple[TargetSnowflakeAudit, list[str]]:
+    """Run the target in-process; return it and the STATE lines it printed."""
+    target = TargetSnowflakeAudit(config=config)
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        target.listen(io.StringIO(text))
+    return target, stdout.getvalue().splitlines()
