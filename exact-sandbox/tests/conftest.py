@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 import requests
-
 from exact_sandbox import SandboxServer
 
 JSON = {"Accept": "application/json"}
@@ -90,7 +89,9 @@ def shared_server() -> Iterator[SandboxServer]:
     """One small three-division sandbox for read-mostly tests (limits raised)."""
     with SandboxServer(region="nl", seed=7, scale="small", divisions=3, clock="virtual") as server:
         requests.post(
-            f"{server.base_url}/_sandbox/limits", json={"minutely": 1_000_000, "daily": 1_000_000}
+            f"{server.base_url}/_sandbox/limits",
+            json={"minutely": 1_000_000, "daily": 1_000_000},
+            timeout=10,
         )
         yield server
 
@@ -128,6 +129,7 @@ def authorize() -> Any:
                 "state": state,
             },
             allow_redirects=False,
+            timeout=10,
         )
 
     return walk

@@ -91,7 +91,9 @@ def test_expired_access_token_gets_401_with_www_authenticate(own):
 
 def test_missing_token_gets_401(own):
     response = requests.get(
-        f"{own.base_url}/api/v1/{own.division}/system/Divisions", headers={"Accept": "json"}
+        f"{own.base_url}/api/v1/{own.division}/system/Divisions",
+        headers={"Accept": "application/json"},
+        timeout=10,
     )
     assert response.status_code == 401
     assert "WWW-Authenticate" in response.headers
@@ -120,5 +122,6 @@ def test_basic_auth_client_credentials_are_refused_by_default(own):
         f"{own.base_url}/api/oauth2/token",
         data={"grant_type": "refresh_token", "refresh_token": refresh},
         auth=(own.info["client_id"], own.info["client_secret"]),
+        timeout=10,
     )
     assert answer.status_code == 400

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from exact_sandbox.catalog import ALL_ENTITIES, Kind
 
 
 @pytest.mark.parametrize(
@@ -38,8 +39,6 @@ def test_current_me_has_no_division_in_the_path(exact):
 
 
 def test_every_catalog_endpoint_answers(exact):
-    from exact_sandbox.catalog import ALL_ENTITIES, Kind
-
     for entity in ALL_ENTITIES:
         for kind in Kind:
             path = entity.path_for(kind)
