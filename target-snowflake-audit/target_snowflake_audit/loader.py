@@ -48,13 +48,14 @@ def warehouse_warning(warehouse: str, rows: Sequence[Mapping[str, Any]]) -> str 
             "'warehouse' setting"
         )
         raise TargetSnowflakeError(msg)
+    stored_name = str(matches[0]["name"])
     auto_resume = matches[0].get("auto_resume")
     resumes = auto_resume if isinstance(auto_resume, bool) else str(auto_resume).lower() == "true"
     if resumes:
         return None
     return (
         f"warehouse {warehouse!r} has AUTO_RESUME disabled: loads fail whenever it is "
-        f"suspended. Fix: ALTER WAREHOUSE {quote(warehouse)} SET AUTO_RESUME = TRUE"
+        f"suspended. Fix: ALTER WAREHOUSE {quote(stored_name)} SET AUTO_RESUME = TRUE"
     )
 
 

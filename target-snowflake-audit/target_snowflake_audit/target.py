@@ -133,6 +133,12 @@ class TargetSnowflakeAudit(Target):
             description="Attempts for a statement failing with a transient error",
         ),
         th.Property(
+            "login_timeout_seconds",
+            th.IntegerType,
+            default=60,
+            description="How long to keep trying to log in",
+        ),
+        th.Property(
             "retry_base_seconds",
             th.NumberType,
             default=1.0,
