@@ -135,7 +135,7 @@ class Store:
         with self.lock:
             self.connection.execute(
                 f"UPDATE {quote(entity.name)} SET {JSON_COLUMN} ="  # noqa: S608
-                f" substr(json_object({members}), 2, length(json_object({members})) - 2){where}",
+                f" trim(json_object({members}), '{{}}'){where}",
                 params,
             )
 

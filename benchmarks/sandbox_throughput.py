@@ -1,0 +1,126 @@
+"""Throughput of exact-sandbox's sync endpoint: records/s and pages/s for one client.
+
+Starts the real CLI in a subprocess (so the sandbox has its own core), raises the rate limits
+through the admin API, then pages through sync/Financial/TransactionLines. "raw" passes find
+`__next` without decoding the page, so they measure what the sandbox serves; "parsed" passes
+decode every page with `json.loads` as a tap would (then the client's parsing dominates).
+
+    .venv/bin/python benchmarks/sandbox_throughput.py [--lines 100000] [--passes 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from exact_sandbox.catalog import TRANSACTION_LINES, Kind
+
+SYNC_PATH = "sync/Financial/TransactionLines"
+
+
+def start_sandbox(lines: int) -> tuple[subprocess.Popen[str], dict[str, object]]:
+    """Run `exact-sandbox serve` and read its start-up line."""
+    script = Path(sys.executable).parent / "exact-sandbox"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "exact_sandbox.cli"]
+    process = subprocess.Popen(
+        [*command, "serve", "--port", "0", "--scale", str(lines), "--divisions", "1"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    if process.stdout is None:
+        raise RuntimeError("no stdout from exact-sandbox")
+    return process, json.loads(process.stdout.readline())
+
+
+def access_token(info: dict[str, object]) -> str:
+    """Exchange the start-up refresh token."""
+    response = requests.post(
+        f"{info['base_url']}/api/oauth2/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": str(info["refresh_token"]),
+            "client_id": str(info["client_id"]),
+            "client_secret": str(info["client_secret"]),
+        },
+        timeout=30,
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def page_through(
+    base_url: str, division: int, token: str, select: str, *, parse: bool
+) -> tuple[int, int, float]:
+    """Follow `__next` to the end; answer rows, pages and seconds."""
+    session = requests.Session()
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    url: str | None = (
+        f"{base_url}/api/v1/{division}/{SYNC_PATH}?$select={select}&$filter=Timestamp gt 1L"
+    )
+    rows = pages = 0
+    started = time.perf_counter()
+    while url:
+        response = session.get(url, headers=headers, timeout=60)
+        response.raise_for_status()
+        pages += 1
+        if parse:
+            body = json.loads(response.content)["d"]
+            rows += len(body["results"])
+            url = body.get("__next")
+            continue
+        content = response.content
+        rows += content.count(b'"__metadata"')
+        marker = content.rfind(b'"__next":"')
+        url = content[marker + 10 : content.rfind(b'"')].decode() if marker > 0 else None
+    return rows, pages, time.perf_counter() - started
+
+
+def main() -> int:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--lines", type=int, default=100_000, help="transaction lines")
+    parser.add_argument("--passes", type=int, default=2)
+    args = parser.parse_args()
+    generation_started = time.perf_counter()
+    process, info = start_sandbox(args.lines)
+    try:
+        print(f"generated and started in {time.perf_counter() - generation_started:.1f} s")
+        base_url = str(info["base_url"])
+        divisions = info["divisions"]
+        if not isinstance(divisions, list):
+            raise TypeError("divisions must be a list")
+        requests.post(
+            f"{base_url}/_sandbox/limits",
+            json={"minutely": 1_000_000, "daily": 1_000_000},
+            timeout=30,
+        ).raise_for_status()
+        token = access_token(info)
+        selections = {
+            "all fields": ",".join(f.name for f in TRANSACTION_LINES.fields_for(Kind.SYNC)),
+            "5 fields": "ID,EntryID,AmountDC,Date,Timestamp",
+        }
+        for label, select in selections.items():
+            for parse in (False, True):
+                for run in range(1, args.passes + 1):
+                    rows, pages, seconds = page_through(
+                        base_url, int(divisions[0]), token, select, parse=parse
+                    )
+                    mode = "parsed" if parse else "raw"
+                    print(
+                        f"{label:>10} {mode:>6} pass {run}: {rows} records, {pages} pages in"
+                        f" {seconds:.2f} s = {rows / seconds:,.0f} records/s,"
+                        f" {pages / seconds:.1f} pages/s"
+                    )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
