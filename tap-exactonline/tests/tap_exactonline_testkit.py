@@ -175,6 +175,7 @@ def tap_command(
     streams: list[str] | None = None,
     state: dict[str, Any] | None = None,
 ) -> list[str]:
+    directory.mkdir(parents=True, exist_ok=True)
     command = [TAP_BIN, "--config", write_json(directory / "config.json", config)]
     command += ["--catalog", write_json(directory / "catalog.json", catalog_for(config, streams))]
     if state is not None:
