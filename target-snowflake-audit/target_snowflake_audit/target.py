@@ -273,8 +273,10 @@ class TargetSnowflakeAudit(Target):
             sink.tally_record_read()
             sink.record_counter_metric.increment()
             if sink.is_full:
-                self.logger.info("Batch for stream %r is full; loading it", sink.stream_name)
-                self.drain_one(sink)
+                # Drain every sink, not just the full one: the SDK emits STATE only after
+                # drain_all, so this makes a long backfill resumable at each batch boundary.
+                self.logger.info("Batch for stream %r is full; loading all batches", stream_name)
+                self.drain_all()
 
     @override
     def process_endofpipe(self) -> None:
