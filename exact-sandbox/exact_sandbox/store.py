@@ -19,6 +19,7 @@ from typing import Any
 from exact_sandbox.catalog import (
     DATA_ENTITIES,
     DELETED,
+    DIVISIONS,
     ENTITIES_BY_NAME,
     SALES_INVOICE_LINES,
     SALES_INVOICES,
@@ -412,6 +413,7 @@ class Store:
                 "UPDATE Divisions SET DivisionMoveDate = ?, Modified = ? WHERE Code = ?",
                 (now_ms, now_ms, division),
             )
+            self.refresh_json(DIVISIONS, division)
             self.connection.commit()
             return {"division": division, "DivisionMoveDate": f"/Date({now_ms})/"}
 

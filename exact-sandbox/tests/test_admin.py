@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 import requests
 
+from exact_sandbox.catalog import DIVISIONS
+
 TL_SYNC = "sync/Financial/TransactionLines"
 
 
@@ -118,6 +120,9 @@ def test_move_division_resets_timestamps_and_sets_division_move_date(own):
     assert old != new
     divisions = own.get("system/Divisions", {"$select": "Code,DivisionMoveDate"}).json()
     assert divisions["d"]["results"][0]["DivisionMoveDate"].startswith("/Date(")
+    every_field = ",".join(field.name for field in DIVISIONS.fields)
+    full = own.get("system/Divisions", {"$select": every_field}).json()["d"]["results"][0]
+    assert full["DivisionMoveDate"] == divisions["d"]["results"][0]["DivisionMoveDate"]
 
 
 def test_fault_on_the_nth_call_returns_the_status_once(own):

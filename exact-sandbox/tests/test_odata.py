@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from exact_sandbox.catalog import TRANSACTION_LINES, Kind
 
 GL = "financial/GLAccounts"
 
@@ -152,3 +153,18 @@ def test_count_path_returns_bare_integer(exact):
     response = exact.get("financial/GLAccounts/$count")
     assert response.status_code == 200
     assert int(response.text) > 60
+
+
+def test_full_field_pages_equal_pages_of_explicit_field_lists(exact):
+    names = [field.name for field in TRANSACTION_LINES.fields_for(Kind.SYNC)]
+    params = {"$filter": "Timestamp gt 1"}
+    full = exact.get("sync/Financial/TransactionLines", {**params, "$select": ",".join(names)})
+    partial = exact.get(
+        "sync/Financial/TransactionLines", {**params, "$select": ",".join(names[:-2])}
+    )
+    full_rows = full.json()["d"]["results"]
+    partial_rows = partial.json()["d"]["results"]
+    assert len(full_rows) == len(partial_rows) == 1000
+    for whole, part in zip(full_rows, partial_rows, strict=True):
+        assert {key: whole[key] for key in part} == part
+        assert set(whole) == {"__metadata", *names}
