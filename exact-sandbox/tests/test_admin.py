@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 import requests
-
 from exact_sandbox.catalog import DIVISIONS
 
 TL_SYNC = "sync/Financial/TransactionLines"
