@@ -107,3 +107,8 @@ def run_target(config: dict[str, Any], text: str) -> tuple[TargetSnowflakeAudit,
     with contextlib.redirect_stdout(stdout):
         target.listen(io.StringIO(text))
     return target, stdout.getvalue().splitlines()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The emulator runs in this process; its DuckDB result-copy notice is not ours.
+    config.addinivalue_line("filterwarnings", "ignore:Arrow output on a DB-API result:UserWarning")
