@@ -280,6 +280,8 @@ def generate(
     profile = REGIONS[region]
     granted, ungranted = division_codes(region, divisions)
     store.create_schema()
+    # No rollback journal while loading: a journal of a million-row load would sit in memory.
+    store.connection.execute("PRAGMA journal_mode=OFF")
     anchor_day_ms = (now_ms // MS_PER_DAY) * MS_PER_DAY
     for index, code in enumerate(granted):
         generator = DivisionGenerator(
@@ -297,6 +299,7 @@ def generate(
     store.set_division_state(ungranted, FIRST_TIMESTAMP, granted=False)
     store.create_indexes()
     store.refresh_all_json()
+    store.connection.execute("PRAGMA journal_mode=MEMORY")
     store.connection.commit()
     return granted
 
