@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from target_snowflake_audit.naming import column_name
+from target_snowflake_audit.naming import snake_case
 
 # Stream (= table) name -> the entity name the sandbox's truth uses.
 STREAM_ENTITIES: dict[str, str] = {
@@ -108,7 +108,7 @@ def reconcile(cursor: Any, truths: dict[str, dict[str, dict[str, Any]]]) -> list
             if entity in entities and entities[entity]["count"] > 0
         }
         sum_fields = sorted({f for t in expected_by_division.values() for f in t.get("sums", {})})
-        columns = [column_name(f) for f in sum_fields]
+        columns = [snake_case(f) for f in sum_fields]
         actual: dict[str, dict[str, Decimal]] = {}
         if f"{table}__current" in views:
             actual = warehouse_figures(cursor, table, columns)

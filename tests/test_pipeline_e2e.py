@@ -207,7 +207,7 @@ def test_hand_piped_tap_and_target_give_the_same_tables(stack: LocalStack) -> No
         "host": "127.0.0.1",
         "port": stack.snowflake_port,
         "protocol": "http",
-        "warehouse": "demo_wh",
+        "warehouse": "fakesnow_warehouse",
         "database": "exact_archive",
         "schema": "hand_piped",
         "create_schema": True,

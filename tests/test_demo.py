@@ -1,0 +1,48 @@
+"""`make demo` and `make benchmarks`, run exactly as the README says."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from local_stack import BIN_DIR, REPO_ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def make(target: str, timeout: float, **variables: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}"}
+    assignments = [f"{name}={value}" for name, value in variables.items()]
+    return subprocess.run(
+        ["make", target, *assignments],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_make_demo_runs_the_whole_demo(meltano_plugins: None) -> None:
+    result = make("demo", timeout=900)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-5000:]
+    # 1. reconciliation: every figure compared, none off
+    assert " 0 mismatches" in output, output[-5000:]
+    assert " NO\n" not in result.stdout
+    # 2. the seed questions, answered from the example query files
+    for query_file in ("open_sales_invoices.sql", "trial_balance.sql", "aged_payables.sql"):
+        assert f"examples/queries/{query_file}" in output
+    # 3. audit history: a new version and a tombstone for the two NL invoices
+    assert "Every row the archive holds for these two invoices" in output
+    assert "12345.67" in output
+    # Every process the demo started has stopped (no sandbox or emulator left listening).
+    leftovers = subprocess.run(
+        ["pgrep", "-f", f"{REPO_ROOT / '.demo'}|exact-sandbox serve"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert leftovers.stdout.strip() == "", leftovers.stdout
