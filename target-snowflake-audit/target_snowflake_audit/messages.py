@@ -7,6 +7,7 @@ names the line, so the reader is replaced (through the SDK's `message_reader_cla
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -58,6 +59,7 @@ class MissingKeyPropertyError(BadInputError, MissingKeyPropertiesError):
     """A record lacks a key property."""
 
 
+logger = logging.getLogger("target-snowflake-audit")
 InvalidLineHandler = Callable[[int, str, str], None]
 # msgspec decodes a Singer line about 2.5 times faster than the json module.
 _DECODER = msgspec.json.Decoder()

@@ -32,7 +32,8 @@ from target_snowflake_audit.sinks import (
     QuarantineSink,
 )
 
-# Quarantined input is loaded like a stream, through a sink registered under this name.
+# Quarantined input is loaded like a stream, through a sink registered under this name (a tap
+# stream of the same name is refused by AuditSink, since it would load into the same table).
 _QUARANTINE_STREAM = REJECTED_TABLE
 
 
@@ -152,6 +153,7 @@ class TargetSnowflakeAudit(Target):
         if isinstance(self.message_reader, LineNumberingReader):
             self.message_reader.on_invalid_line = self._reject_line
         self._owned_staging_dir: Path | None = None
+        self._registering_quarantine = False
 
     @cached_property
     def loader(self) -> Loader:
@@ -186,7 +188,7 @@ class TargetSnowflakeAudit(Target):
 
     @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:
-        if stream_name == _QUARANTINE_STREAM:
+        if self._registering_quarantine:
             return QuarantineSink
         return super().get_sink_class(stream_name)
 
@@ -200,7 +202,11 @@ class TargetSnowflakeAudit(Target):
             raise error
         self.logger.warning("Quarantined %s", error)
         if not self.sink_exists(_QUARANTINE_STREAM):
-            self.add_sink(_QUARANTINE_STREAM, copy.deepcopy(QuarantineSink.SCHEMA), [])
+            self._registering_quarantine = True
+            try:
+                self.add_sink(_QUARANTINE_STREAM, copy.deepcopy(QuarantineSink.SCHEMA), [])
+            finally:
+                self._registering_quarantine = False
         sink = self.get_sink(_QUARANTINE_STREAM)
         sink.process_record(
             {

@@ -182,3 +182,11 @@ def test_no_update_delete_merge_or_truncate_is_ever_sent(config, monkeypatch):
     mutating = re.compile(r"^\s*(UPDATE|DELETE|MERGE|TRUNCATE)\b|\bTRUNCATE\s+TABLE\b", re.I)
     assert [statement for statement in sent if mutating.search(statement)] == []
     assert not any(re.search(r"\bDROP\b", statement, re.I) for statement in sent)
+
+
+def test_a_tap_stream_named_like_the_quarantine_table_is_refused(config):
+    with pytest.raises(Exception, match="reserved table '_rejected_records'"):
+        run_target(
+            config,
+            singer_lines(schema_message("_rejected_records", PROPERTIES)),
+        )
