@@ -20,8 +20,9 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import urlparse
 
@@ -32,6 +33,7 @@ from singer_sdk import RESTStream
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator
+from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 from typing_extensions import override
 
@@ -561,6 +563,33 @@ class ExactStream(RESTStream[str | None]):
             for name, condition in self.derived_flags.items():
                 row[name] = condition(row)
         return row
+
+    @override
+    def _generate_record_messages(self, record: dict[str, Any]) -> Generator[RecordMessage]:
+        """Build the RECORD message(s) of one record.
+
+        Deliberate override of an SDK-internal hook, for throughput: the SDK walks every field
+        of every record to drop deselected ones, a third of the per-record cost at 40 fields.
+        When the catalog deselects nothing (the usual case) this tap's records hold exactly
+        the schema's fields, so the walk is skipped; otherwise the SDK's own path runs.
+        """
+        if self._has_deselected_fields:
+            yield from super()._generate_record_messages(record)
+            return
+        for stream_map in self.stream_maps:
+            mapped_record = stream_map.transform(record)
+            if mapped_record is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped_record,
+                    version=self._stream_version,
+                    time_extracted=datetime.now(UTC),
+                )
+
+    @cached_property
+    def _has_deselected_fields(self) -> bool:
+        mask = self.mask
+        return not all(mask[("properties", name)] for name in self.schema["properties"])
 
     # --- reading ----------------------------------------------------------------------------
 
