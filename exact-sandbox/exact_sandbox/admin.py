@@ -30,6 +30,10 @@ class Stats:
 
     def __init__(self) -> None:
         """Start at zero."""
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to zero (`DELETE /_sandbox/stats`)."""
         self.calls: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.pages_served = 0
         self.rows_served = 0
@@ -60,10 +64,6 @@ class Stats:
             "faults_injected": dict(self.faults_injected),
             "token_calls": self.token_calls,
         }
-
-    def reset(self) -> None:
-        """Back to zero (`DELETE /_sandbox/stats`)."""
-        self.__init__()  # type: ignore[misc]
 
 
 def admin_routes(sandbox: Sandbox) -> list[Route]:
