@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.singerlib.encoding import SingerMessageType
 from singer_sdk.singerlib.encoding.simple import Message
 from typing_extensions import override
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
 EXIT_DAILY_LIMIT = 3
 #: Exit status of an authentication failure the user must fix.
 EXIT_AUTH = 4
+#: Exit status of a request Exact refused with a 4xx (other than 401/429).
+EXIT_CLIENT_ERROR = 5
 
 DIVISION_CODE = th.CustomType({"type": ["integer", "string"]})
 
@@ -380,6 +383,10 @@ class TapExactOnline(Tap):
             sys.exit(EXIT_AUTH)
         except DailyLimitReachedError as exc:
             tap.run_report.stopped("(division list)", exc)
+        except FatalAPIError as exc:
+            # Not retried: Exact blocks an app after 10 client errors per endpoint per hour.
+            cls.logger.error("Exact refused a request (not retried): %s", exc)
+            sys.exit(EXIT_CLIENT_ERROR)
         if tap.run_report.stops:
             cls.logger.error(
                 "Run stopped early by a daily API limit:\n%s", tap.run_report.summary()

@@ -146,3 +146,14 @@ def test_daily_call_budget_leaves_headroom_and_resumes(sandbox, tmp_path):
     seen = set(_keys(first, "transaction_lines")) | set(_keys(second, "transaction_lines"))
     truth = sandbox.truth()
     assert len(seen) == sum(truth[str(d)]["TransactionLines"]["count"] for d in sandbox.divisions)
+
+
+def test_client_errors_are_not_retried_and_show_exacts_message(sandbox, tmp_path):
+    config = make_config(sandbox, tmp_path, divisions=[999999])
+    sandbox.reset_stats()
+    result = run_tap_process(config, tmp_path, streams=["gl_accounts"])
+    assert result.exit_code == 5
+    assert "HTTP 403" in result.stderr
+    assert "/api/v1/999999/" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sandbox.stats()["errors"] == {"403": 1}, "a 4xx is never retried"
