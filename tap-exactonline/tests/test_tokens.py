@@ -185,3 +185,29 @@ def test_auth_status_without_a_store_says_what_to_do(tmp_path):
     )
     assert completed.returncode == 1
     assert "tap-exactonline auth" in completed.stdout
+
+
+def test_a_new_refresh_token_setting_recovers_a_broken_chain(sandbox, tmp_path):
+    config = make_config(sandbox, tmp_path)
+    run_tap(config, streams=["gl_schemes"])
+    stolen = _store(config).read()
+    assert stolen is not None
+    # Later, another tool uses the stored refresh token: the store's chain is now dead.
+    sandbox.advance(3600)
+    requests.post(
+        f"{sandbox.base_url}/api/oauth2/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": stolen.refresh_token,
+            "client_id": config["client_id"],
+            "client_secret": config["client_secret"],
+        },
+        timeout=30,
+    ).raise_for_status()
+    broken = run_tap_process(config, tmp_path / "broken", streams=["gl_schemes"])
+    assert broken.exit_code == 4, "the consumed seed is not tried again"
+    assert "tap-exactonline auth" in broken.stderr
+    config["refresh_token"] = sandbox.new_refresh_token()  # the user re-seeds
+    recovered = run_tap_process(config, tmp_path / "recovered", streams=["gl_schemes"])
+    assert recovered.exit_code == 0, recovered.stderr[-2000:]
+    assert recovered.rows("gl_schemes")
