@@ -11,11 +11,13 @@ decode every page with `json.loads` as a tap would (then the client's parsing do
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from exact_sandbox.catalog import TRANSACTION_LINES, Kind
@@ -56,27 +58,35 @@ def access_token(info: dict[str, object]) -> str:
 def page_through(
     base_url: str, division: int, token: str, select: str, *, parse: bool
 ) -> tuple[int, int, float]:
-    """Follow `__next` to the end; answer rows, pages and seconds."""
-    session = requests.Session()
+    """Follow `__next` to the end over one keep-alive connection; answer rows, pages, seconds."""
+    origin = urlsplit(base_url)
+    connection = http.client.HTTPConnection(origin.hostname or "127.0.0.1", origin.port)
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    url: str | None = (
-        f"{base_url}/api/v1/{division}/{SYNC_PATH}?$select={select}&$filter=Timestamp gt 1L"
+    target: str | None = (
+        f"/api/v1/{division}/{SYNC_PATH}?$select={select}&$filter=Timestamp%20gt%201L"
     )
     rows = pages = 0
     started = time.perf_counter()
-    while url:
-        response = session.get(url, headers=headers, timeout=60)
-        response.raise_for_status()
+    while target:
+        connection.request("GET", target, headers=headers)
+        response = connection.getresponse()
+        content = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}: {content[:200]!r}")
         pages += 1
         if parse:
-            body = json.loads(response.content)["d"]
+            body = json.loads(content)["d"]
             rows += len(body["results"])
-            url = body.get("__next")
-            continue
-        content = response.content
-        rows += content.count(b'"__metadata"')
-        marker = content.rfind(b'"__next":"')
-        url = content[marker + 10 : content.rfind(b'"')].decode() if marker > 0 else None
+            next_url = body.get("__next")
+        else:
+            rows += content.count(b'"__metadata"')
+            marker = content.rfind(b'"__next":"')
+            next_url = content[marker + 10 : content.rfind(b'"')].decode() if marker > 0 else None
+        target = None
+        if next_url:
+            parts = urlsplit(next_url)
+            target = f"{parts.path}?{parts.query}"
+    connection.close()
     return rows, pages, time.perf_counter() - started
 
 
