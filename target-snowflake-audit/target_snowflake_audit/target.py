@@ -198,7 +198,10 @@ class TargetSnowflakeAudit(Target):
             # Load what arrived before the bad line (and emit the last STATE received before
             # it), then stop: nothing valid is lost and the tap can resume from that state.
             self.logger.error("%s", error)
-            self.drain_all()
+            try:
+                self.drain_all()
+            finally:
+                self._close()
             raise error
         self.logger.warning("Quarantined %s", error)
         if not self.sink_exists(_QUARANTINE_STREAM):
