@@ -166,6 +166,38 @@ CHART: tuple[tuple[str, str, int, str, str, str], ...] = (
     ("9500", "Corporate income tax", 150, "D", "W", "WBel"),
 )
 
+# Exact's GLAccount Type codes and their descriptions (reference: picqer GLAccount.php).
+GL_TYPE_DESCRIPTIONS: dict[int, str] = {
+    10: "Cash",
+    12: "Bank",
+    16: "Payment service",
+    20: "Accounts receivable",
+    22: "Accounts payable",
+    24: "VAT",
+    25: "Employees payables",
+    26: "Prepaid expenses",
+    27: "Accrued expenses",
+    29: "Income taxes payable",
+    30: "Fixed assets",
+    35: "Accumulated depreciations",
+    40: "Inventory",
+    50: "Capital stock",
+    52: "Retained earnings",
+    55: "Long term debt",
+    100: "Tax payables",
+    110: "Revenue",
+    111: "Cost of goods",
+    120: "Other costs",
+    121: "Sales, general administrative expenses",
+    122: "Depreciation costs",
+    123: "Research and development",
+    125: "Employee costs",
+    126: "Employment costs",
+    130: "Exceptional costs",
+    140: "Exceptional income",
+    150: "Income taxes",
+}
+
 # (code, name, parent code, balance)
 CLASSIFICATIONS: tuple[tuple[str, str, str | None, str], ...] = (
     ("B", "Balance sheet", None, "debit"),
@@ -504,7 +536,7 @@ class DivisionGenerator:
                     "IsBlocked": code == "1110",
                     "Modified": created,
                     "Type": account_type,
-                    "TypeDescription": None,
+                    "TypeDescription": GL_TYPE_DESCRIPTIONS[account_type],
                     "VATCode": self.vat_code if code.startswith("8") else None,
                 },
             )
