@@ -168,3 +168,22 @@ def test_full_field_pages_equal_pages_of_explicit_field_lists(exact):
     for whole, part in zip(full_rows, partial_rows, strict=True):
         assert {key: whole[key] for key in part} == part
         assert set(whole) == {"__metadata", *names}
+
+
+def test_small_feeds_are_atom_xml_without_json_accept(exact):
+    me = exact.session.get(
+        f"{exact.base_url}/api/v1/current/Me", headers=exact.headers(accept_json=False)
+    )
+    assert me.headers["content-type"].startswith("application/atom+xml")
+    root = ET.fromstring(me.content)  # noqa: S314 - our own sandbox's output
+    assert root.tag == "{http://www.w3.org/2005/Atom}feed"
+    stamp = exact.get(
+        "read/sync/Sync/SyncTimestamp",
+        {"modified": "datetime'2024-01-01'", "endPoint": "'TransactionLines'"},
+        accept_json=False,
+    )
+    assert stamp.status_code == 200
+    assert b"TimeStampAsBigInt" in stamp.content
+    error = exact.get("bulk/Financial/TransactionLines", accept_json=False)
+    assert error.status_code == 400
+    assert ET.fromstring(error.content).tag.endswith("error")  # noqa: S314
