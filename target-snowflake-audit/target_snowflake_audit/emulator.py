@@ -7,15 +7,14 @@ COPY with an explicit list of ten or more columns fails with a binder error. The
 the file's columns positionally (`SELECT *`), which is what Snowflake does. The target's SQL
 is unchanged; only the emulator is patched, in this process.
 
-Run `python -m target_snowflake_audit.emulator [--port N]` to serve it; it prints the
-connection settings as one JSON line and serves until interrupted.
+`python -m target_snowflake_audit.emulator -s --host 127.0.0.1 -p PORT` is a drop-in
+replacement for `fakesnow -s ...` (same arguments) that serves the fixed emulator.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,15 +68,11 @@ def server(host: str = "127.0.0.1", port: int | None = None) -> Iterator[dict[st
 
 
 def main() -> None:
-    """Serve the emulator until interrupted, after printing its settings as JSON."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=None)
-    args = parser.parse_args()
-    with server(host=args.host, port=args.port) as kwargs:
-        settings = {key: kwargs[key] for key in ("host", "port", "protocol", "user", "account")}
-        print(json.dumps(settings), flush=True)
-        threading.Event().wait()
+    """Run fakesnow's own command line (`fakesnow -s ...`) with the fix applied."""
+    from fakesnow.cli import main as fakesnow_main  # noqa: PLC0415
+
+    apply_copy_column_fix()
+    sys.exit(fakesnow_main(sys.argv[1:]))
 
 
 if __name__ == "__main__":
