@@ -226,16 +226,6 @@ class ColumnPlan:
     convert: Converter
 
 
-@dataclass(frozen=True)
-class AuditValues:
-    """Audit column values that come from the message rather than the record."""
-
-    synced_at: str
-    deleted_at: str
-    sequence: int
-    batch_id: str
-
-
 def _null_rejecter(name: str) -> Callable[[], str]:
     def reject() -> str:
         msg = f"null is not allowed for {name!r}"
@@ -318,30 +308,7 @@ class RowEncoder:
         self._source = csv_quote(source_system)
         self._store_document = store_document
 
-    def encode(self, record: Mapping[str, Any], document: str, audit: AuditValues) -> str:
-        """Validate a record and return its CSV line (data columns, then audit columns).
-
-        Args:
-            record: The record as received (after stream maps).
-            document: `canonical_json(record)`.
-            audit: Message-level audit values.
-
-        Returns:
-            The CSV line including the newline.
-
-        Raises:
-            RecordRejected: The record violates the schema or lacks a key property.
-        """
-        return self.encode_fields(
-            record,
-            document,
-            synced_at=audit.synced_at,
-            deleted_at=audit.deleted_at,
-            sequence=audit.sequence,
-            batch_id=audit.batch_id,
-        )
-
-    def encode_fields(
+    def encode(
         self,
         record: Mapping[str, Any],
         document: str,
@@ -351,7 +318,7 @@ class RowEncoder:
         sequence: int,
         batch_id: str,
     ) -> str:
-        """`encode` with the audit values as arguments (the hot path; no object per row).
+        """Validate a record and return its CSV line (data columns, then audit columns).
 
         Args:
             record: The record as received (after stream maps).

@@ -247,7 +247,7 @@ class AuditSink(_BatchingSink):
         if batch is None:
             batch = self._open_batch()
         batch[1].write_line(
-            self.encoder.encode_fields(
+            self.encoder.encode(
                 record,
                 document,
                 synced_at=self._synced_at(context.get("time_extracted")),
