@@ -17,7 +17,7 @@ _EPOCH = datetime(1970, 1, 1)
 _PREFIX = "/Date("
 
 
-@lru_cache(maxsize=131_072)
+@lru_cache(maxsize=16_384)
 def exact_date_to_utc(value: str) -> str | None:
     """Convert an Exact ``/Date(ms)/`` value to an RFC 3339 UTC timestamp.
 
