@@ -87,9 +87,16 @@ class Loader:
             TargetSnowflakeError: A start-up check failed.
         """
         connection = self.connection
-        if self.config.get("create_schema", True):
-            connection.execute(ddl.create_schema(connection.schema))
-        connection.execute(f"USE SCHEMA {connection.schema}")
+        try:
+            if self.config.get("create_schema", True):
+                connection.execute(ddl.create_schema(connection.schema))
+            connection.execute(f"USE SCHEMA {connection.schema}")
+        except sf_errors.ProgrammingError as exc:
+            msg = (
+                f"cannot use schema {connection.schema} (does it exist, and may the role "
+                f"create or use it?): {connection.redact(str(exc))}"
+            )
+            raise TargetSnowflakeError(msg) from None
         warehouse = str(self.config["warehouse"])
         try:
             rows = connection.execute("SHOW WAREHOUSES LIKE %s", (warehouse,))
@@ -98,7 +105,11 @@ class Loader:
             raise TargetSnowflakeError(msg) from None
         if warning := warehouse_warning(warehouse, rows):
             self.logger.warning(warning)
-        connection.execute(ddl.create_stage(self.stage))
+        try:
+            connection.execute(ddl.create_stage(self.stage))
+        except sf_errors.ProgrammingError as exc:
+            msg = f"cannot create stage {self.stage}: {connection.redact(str(exc))}"
+            raise TargetSnowflakeError(msg) from None
 
     def sequence_counter(self, stream_name: str) -> Iterator[int]:
         """Return the stream's `_sequence` counter for this run.

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, cast
 
 from singer_sdk.sinks import Sink
+from snowflake.connector import errors as sf_errors
 from typing_extensions import override
 
 from target_snowflake_audit import ddl
@@ -137,7 +138,15 @@ class AuditSink(_BatchingSink):
             raise TargetSnowflakeError(msg)
         config = self.config
         properties: dict[str, Any] = self.schema.get("properties") or {}
-        columns = self._reconcile_columns(properties)
+        try:
+            columns = self._reconcile_columns(properties)
+        except sf_errors.ProgrammingError as exc:
+            connection = self.loader.connection
+            msg = (
+                f"setting up table {connection.qualified(self.table)} for stream "
+                f"{self.stream_name!r} failed: {connection.redact(str(exc))}"
+            )
+            raise TargetSnowflakeError(msg) from None
         plans = [
             ColumnPlan(
                 property_name=prop,

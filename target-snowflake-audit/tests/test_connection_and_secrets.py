@@ -235,3 +235,11 @@ def test_sql_errors_are_not_retried(monkeypatch):
     with pytest.raises(sf_errors.ProgrammingError):
         connection.execute("SELEC 1")
     assert len(failures) == 1
+
+
+def test_missing_schema_without_create_schema_is_a_clear_error(config):
+    with pytest.raises(TargetSnowflakeError, match=r"cannot use schema AUDIT_TEST\.NOT_THERE"):
+        run_target(
+            {**config, "schema": "NOT_THERE", "create_schema": False},
+            singer_lines(schema_message("x", PROPERTIES)),
+        )
