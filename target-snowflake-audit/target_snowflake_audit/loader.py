@@ -17,6 +17,7 @@ from snowflake.connector import errors as sf_errors
 from target_snowflake_audit import ddl
 from target_snowflake_audit.connector import SnowflakeConnection, TargetSnowflakeError
 from target_snowflake_audit.naming import quote
+from target_snowflake_audit.pipeline import LoadPipeline
 from target_snowflake_audit.staging import BatchFile
 
 # fakesnow cannot parse REMOVE; real Snowflake never answers a REMOVE with a parser error.
@@ -71,9 +72,14 @@ class Loader:
         default_factory=lambda: f"{time.strftime('%Y%m%dT%H%M%S')}{uuid.uuid4().hex[:8]}"
     )
     run_started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    pipeline: LoadPipeline = field(init=False)
     _sequences: dict[str, Iterator[int]] = field(default_factory=dict)
     _batch_numbers: dict[str, int] = field(default_factory=dict)
     _remove_supported: bool = True
+
+    def __post_init__(self) -> None:
+        """Start the background load pipeline."""
+        self.pipeline = LoadPipeline(self.logger)
 
     @property
     def stage(self) -> str:

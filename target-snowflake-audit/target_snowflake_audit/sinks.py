@@ -95,6 +95,7 @@ class _BatchingSink(Sink):
         return context
 
     def _load_batch(self, context: Mapping[str, Any], columns: Sequence[str]) -> None:
+        """Hand the batch to the background loader (STATE waits for it; see pipeline.py)."""
         batch = context.get("batch")
         if batch is None:
             return
@@ -102,14 +103,18 @@ class _BatchingSink(Sink):
         if batch_file.rows == 0:
             batch_file.discard()
             return
-        loaded = self.loader.load(
-            stream_name=self.stream_name,
-            table=self.table,
-            columns=columns,
-            batch_id=batch_id,
-            batch_file=batch_file,
-        )
-        self.logger.info("Loaded %d rows into %s (batch %s)", loaded, self.table, batch_id)
+
+        def load() -> None:
+            loaded = self.loader.load(
+                stream_name=self.stream_name,
+                table=self.table,
+                columns=columns,
+                batch_id=batch_id,
+                batch_file=batch_file,
+            )
+            self.logger.info("Loaded %d rows into %s (batch %s)", loaded, self.table, batch_id)
+
+        self.loader.pipeline.submit(load)
 
     @override
     def activate_version(self, new_version: int) -> None:

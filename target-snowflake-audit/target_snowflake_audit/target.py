@@ -200,6 +200,7 @@ class TargetSnowflakeAudit(Target):
             self.logger.error("%s", error)
             try:
                 self.drain_all()
+                self._wait_for_loads()
             finally:
                 self._close()
             raise error
@@ -287,15 +288,32 @@ class TargetSnowflakeAudit(Target):
                 self.logger.info("Batch for stream %r is full; loading all batches", stream_name)
                 self.drain_all()
 
+    # The second private SDK hook: the SDK writes STATE right after drain_all() returns, but
+    # batches load in the background (pipeline.py), so the STATE is queued behind them and
+    # written by the load worker once everything received before it is committed.
+    @override
+    def _write_state_message(self, state: dict[str, Any]) -> None:
+        if "loader" not in self.__dict__:
+            super()._write_state_message(state)
+            return
+        write = super()._write_state_message
+        self.loader.pipeline.submit(lambda: write(state))
+
     @override
     def process_endofpipe(self) -> None:
         try:
             super().process_endofpipe()
+            self._wait_for_loads()
         finally:
             self._close()
 
+    def _wait_for_loads(self) -> None:
+        if "loader" in self.__dict__:
+            self.loader.pipeline.wait()
+
     def _close(self) -> None:
         if "loader" in self.__dict__:
+            self.loader.pipeline.close()
             self.loader.connection.close()
         if self._owned_staging_dir is not None:
             shutil.rmtree(self._owned_staging_dir, ignore_errors=True)
