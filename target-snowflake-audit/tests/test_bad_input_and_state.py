@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import snowflake.connector.cursor
 from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchemaException
+from target_snowflake_audit.loader import Loader, LoadError
 from target_snowflake_audit.messages import BadInputError
 from target_snowflake_audit.target import TargetSnowflakeAudit
 
@@ -190,3 +191,36 @@ def test_a_tap_stream_named_like_the_quarantine_table_is_refused(config):
             config,
             singer_lines(schema_message("_rejected_records", PROPERTIES)),
         )
+
+
+def test_a_failed_background_load_stops_the_run_and_no_later_state_is_written(
+    config, warehouse, monkeypatch
+):
+    original = Loader.load
+    calls = {"n": 0}
+
+    def failing_second_load(self: Loader, **kwargs: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise LoadError("loading stream 'invoices' failed: simulated outage")
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(Loader, "load", failing_second_load)
+    messages: list[dict[str, Any] | str] = [schema_message("invoices", PROPERTIES)]
+    for n in range(1, 7):
+        messages.append(record_message("invoices", {"ID": f"i{n}", "Amount": n}))
+        if n % 2 == 0:
+            messages.append(state_message({"position": n}))
+
+    stdout = io.StringIO()
+    target = TargetSnowflakeAudit(config={**config, "batch_size_rows": 2})
+    with (
+        pytest.raises(LoadError, match="simulated outage"),
+        contextlib.redirect_stdout(stdout),
+    ):
+        target.listen(io.StringIO(singer_lines(*messages)))
+
+    committed = {row[0] for row in warehouse('SELECT "id" FROM "invoices"')}
+    assert committed == {"i1", "i2"}
+    for line in stdout.getvalue().splitlines():
+        assert json.loads(line)["position"] <= 2
