@@ -9,13 +9,14 @@ Streams are declarations (paths, fields, key, filters); this module holds all be
 - retries with exponential backoff and jitter for 429, 5xx, timeouts, dropped connections and
   truncated bodies; other 4xx fail at once with Exact's own error text (Exact blocks an app
   after 10 errors per endpoint per hour, so they are never retried in a loop);
-- one refresh and one retry on a 401;
+- on a 401, a refresh and a retry with the new token (at most twice, never with the same token);
 - ``/Date(ms)/`` (Amsterdam wall-clock) converted to UTC, ``Edm.Double`` kept as ``Decimal``.
 """
 
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,7 +56,11 @@ _DECODER = msgspec.json.Decoder(float_hook=Decimal)
 PROGRESS_MARKERS = "progress_markers"
 DELETED_BOOKMARK = "deleted_timestamp"
 DIVISION_MOVE_BOOKMARK = "division_move_date"
+TABLE_DIGEST = "table_digest"
+_DIGEST_ENCODER = msgspec.json.Encoder(order="sorted")
 
+#: A 401 is retried with a fresh token; twice covers a token that expired in flight twice.
+MAX_UNAUTHORIZED_RETRIES = 2
 #: A minute window never lasts longer than this; a larger computed wait means clock skew.
 MAX_MINUTELY_WAIT = 61.0
 
@@ -713,7 +718,7 @@ class ExactStream(RESTStream[str | None]):
         division: int | None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         limiter = self.exact_tap.rate_limiter
-        for attempt in (1, 2):
+        for attempt in range(1, MAX_UNAUTHORIZED_RETRIES + 2):
             limiter.before_request(division)
             prepared = self.build_prepared_request(
                 method=request.method,
@@ -724,8 +729,9 @@ class ExactStream(RESTStream[str | None]):
             sent_token = self.authenticator.access_token
             response = self.requests_session.send(prepared, timeout=self.timeout)
             limiter.observe(division, response)
-            if response.status_code == 401 and attempt == 1:
-                self.logger.info("Access token refused (401); refreshing and retrying once")
+            if response.status_code == 401 and attempt <= MAX_UNAUTHORIZED_RETRIES:
+                # Retried only with a different token, so this cannot loop on a dead chain.
+                self.logger.info("Access token refused (401); refreshing and retrying")
                 if self.authenticator.handle_unauthorized(sent_token):
                     continue
             if division is not None and limiter.is_daily_limit_response(response):
@@ -948,8 +954,10 @@ class ModifiedStream(ExactStream):
         description = f"{self.standard_path} (full)"
         if since is not None:
             literal = utc_to_exact_filter_literal(parse_utc(str(since)))
-            params["$filter"] = f"Modified ge {literal}"
-            description = f"{self.standard_path}, Modified >= {literal}"
+            # Strictly greater: the bookmark is the last Modified read (capped at the run's
+            # start), so rows changed since are newer; the last row is not read again.
+            params["$filter"] = f"Modified gt {literal}"
+            description = f"{self.standard_path}, Modified > {literal}"
         return ReadPlan(
             url=self.division_url(division, self.standard_path),
             params=params,
@@ -971,7 +979,12 @@ class ModifiedStream(ExactStream):
 
 
 class FullTableStream(ExactStream):
-    """A standard endpoint without a usable change marker: every run reads it in full."""
+    """A standard endpoint without a usable change marker: every run reads it in full.
+
+    The rows are only emitted when the table differs from the last run (a digest of the
+    table is kept in the partition's state), so an unchanged table adds no rows downstream;
+    without state (a full refresh) the table is always emitted.
+    """
 
     standard_path: ClassVar[str]
 
@@ -984,3 +997,28 @@ class FullTableStream(ExactStream):
             full_load=True,
             description=f"{self.standard_path} (full table)",
         )
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        # Full tables are small by nature (schemes, mappings, divisions): holding one is fine.
+        rows = list(super().get_records(context))
+        if not self.is_table_unchanged(context, rows):
+            yield from rows
+
+    def is_table_unchanged(self, context: Context | None, rows: list[dict[str, Any]]) -> bool:
+        """Compare a table's digest with the one saved in state, and save the new one.
+
+        Args:
+            context: The partition.
+            rows: Every row of the table, as read.
+
+        Returns:
+            True if the table is identical to the last run's.
+        """
+        digest = hashlib.sha256(_DIGEST_ENCODER.encode(rows)).hexdigest()
+        state = self.get_context_state(context)
+        unchanged = state.get(TABLE_DIGEST) == digest
+        state[TABLE_DIGEST] = digest
+        if unchanged:
+            self.logger.info("%s unchanged since the last run: nothing to emit", self.name)
+        return unchanged

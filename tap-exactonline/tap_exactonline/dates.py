@@ -55,17 +55,18 @@ def exact_date_to_utc(value: str) -> str | None:
 def utc_to_exact_filter_literal(moment: datetime) -> str:
     """Render a moment as an OData ``datetime'...'`` literal in Amsterdam local time.
 
-    Seconds are floored, so a ``ge`` filter never skips a row within the bookmark's second.
+    Milliseconds are kept: Exact's ``Modified`` has millisecond resolution, so a ``gt`` filter
+    on the last value read neither skips a later row nor re-reads the last one.
 
     Args:
         moment: An aware datetime (naive values are taken as UTC).
 
     Returns:
-        e.g. ``"datetime'2024-07-01T12:00:00'"``.
+        e.g. ``"datetime'2024-07-01T12:00:00.250'"``.
     """
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    local = aware.astimezone(AMSTERDAM).replace(tzinfo=None, microsecond=0)
-    return f"datetime'{local.isoformat()}'"
+    local = aware.astimezone(AMSTERDAM).replace(tzinfo=None)
+    return f"datetime'{local.isoformat(timespec='milliseconds')}'"
 
 
 def parse_utc(value: str) -> datetime:

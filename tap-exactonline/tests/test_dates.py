@@ -41,9 +41,9 @@ def test_exacts_minimum_date_sentinel_does_not_crash():
 def test_filter_literals_are_amsterdam_local_time_without_offset():
     assert (
         utc_to_exact_filter_literal(datetime(2024, 7, 1, 10, 0, 30, 999000, tzinfo=UTC))
-        == "datetime'2024-07-01T12:00:30'"
+        == "datetime'2024-07-01T12:00:30.999'"
     )
     assert (
         utc_to_exact_filter_literal(parse_utc("2024-01-15T11:00:00Z"))
-        == "datetime'2024-01-15T12:00:00'"
+        == "datetime'2024-01-15T12:00:00.000'"
     )

@@ -139,7 +139,7 @@ def test_division_move_resyncs_that_division_in_full(sandbox, tmp_path):
 
 def test_full_refresh_without_state_rereads_everything(shared_sandbox, tmp_path):
     config = make_config(shared_sandbox, tmp_path)
-    streams = ["gl_accounts", "cost_centers", "receivables"]
+    streams = ["gl_accounts", "cost_centers", "receivables", "gl_schemes", "divisions"]
     first = run_tap(config, streams=streams)
     again = run_tap(config, streams=streams)
     for stream in streams:
@@ -169,7 +169,10 @@ def test_call_budget_full_load_and_incremental(sandbox, tmp_path):
             assert calls[division, endpoint] <= budget, (endpoint, division)
         assert calls[division, "sync/Deleted"] == 1
     sandbox.reset_stats()
-    run_tap(config, state=first.final_state)
+    second = run_tap(config, state=first.final_state)
+    assert {stream: len(rows) for stream, rows in second.records.items() if rows} == {}, (
+        "a run with nothing new emits no records (unchanged full tables are not re-sent)"
+    )
     calls = calls_by_endpoint(sandbox.stats())
     full_table = {"financial/GLAccountClassificationMappings", "financial/GLSchemes"}
     shared = {"sync/CRM/Accounts": 2, "sync/SalesInvoice/SalesInvoices": 2}
@@ -180,3 +183,25 @@ def test_call_budget_full_load_and_incremental(sandbox, tmp_path):
             assert count == 1
             continue
         assert count == shared.get(endpoint, 1), (division, endpoint, count)
+
+
+def test_a_changed_full_table_is_emitted_again_in_full(sandbox, tmp_path):
+    config = make_config(sandbox, tmp_path)
+    first = run_tap(config, streams=["gl_schemes"])
+    scheme = first.rows("gl_schemes")[0]
+    sandbox.mutate(
+        {
+            "action": "update",
+            "division": scheme["Division"],
+            "entity": "GLSchemes",
+            "id": scheme["ID"],
+            "fields": {"Description": "renamed scheme"},
+        }
+    )
+    second = run_tap(config, streams=["gl_schemes"], state=first.final_state)
+    changed = [r for r in second.rows("gl_schemes") if r["Division"] == scheme["Division"]]
+    assert len(changed) == sum(
+        r["Division"] == scheme["Division"] for r in first.rows("gl_schemes")
+    )
+    assert {r["ID"]: r["Description"] for r in changed}[scheme["ID"]] == "renamed scheme"
+    assert all(r["Division"] == scheme["Division"] for r in second.rows("gl_schemes"))

@@ -62,10 +62,10 @@ def test_too_early_refresh_keeps_the_current_token(sandbox, tmp_path):
 def test_three_hour_sync_on_virtual_clock_refreshes_tokens_mid_run(sandbox, tmp_path):
     config = make_config(sandbox, tmp_path)
     started = sandbox.admin("GET", "clock")["epoch"]
-    sandbox.admin("POST", "faults", {"kind": "slow", "rate": 1.0, "delay_seconds": 0.03})
+    sandbox.admin("POST", "faults", {"kind": "slow", "rate": 1.0, "delay_seconds": 0.05})
     running = threading.Event()
     running.set()
-    mover = threading.Thread(target=_advance_clock_while, args=(sandbox, running, 120, 0.05))
+    mover = threading.Thread(target=_advance_clock_while, args=(sandbox, running, 150, 0.08))
     mover.start()
     try:
         result = run_tap(config)
@@ -103,7 +103,7 @@ def test_two_processes_sharing_one_token_store_never_break_the_chain(sandbox, tm
     sandbox.admin("POST", "faults", {"kind": "slow", "rate": 1.0, "delay_seconds": 0.02})
     running = threading.Event()
     running.set()
-    mover = threading.Thread(target=_advance_clock_while, args=(sandbox, running, 150, 0.1))
+    mover = threading.Thread(target=_advance_clock_while, args=(sandbox, running, 150, 0.2))
     mover.start()
     try:
         workers = [

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from typing_extensions import override
 
-from tap_exactonline.client import ExactStream, FullTableStream, ModifiedStream, SyncStream
+from tap_exactonline.client import FullTableStream, ModifiedStream, SyncStream
 from tap_exactonline.schema import Edm, ExactField, fields
 
 if TYPE_CHECKING:
@@ -279,7 +279,7 @@ DIVISION_FIELDS: tuple[ExactField, ...] = fields(
 )
 
 
-class DivisionsStream(ExactStream):
+class DivisionsStream(FullTableStream):
     """The divisions (companies) this run syncs, from ``system/Divisions``.
 
     The tap reads ``system/Divisions`` once per run anyway (division list and
@@ -288,7 +288,7 @@ class DivisionsStream(ExactStream):
 
     name = "divisions"
     primary_keys = ("Code",)
-    standard_path: ClassVar[str] = "system/Divisions"
+    standard_path = "system/Divisions"
     exact_fields = DIVISION_FIELDS
 
     @property
@@ -299,6 +299,6 @@ class DivisionsStream(ExactStream):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         synced = set(self.exact_tap.division_codes)
-        for row in self.exact_tap.division_rows:
-            if int(row["Code"]) in synced:
-                yield dict(row)
+        rows = [dict(row) for row in self.exact_tap.division_rows if int(row["Code"]) in synced]
+        if not self.is_table_unchanged(context, rows):
+            yield from rows
