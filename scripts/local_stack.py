@@ -164,7 +164,10 @@ class LocalStack(AbstractContextManager["LocalStack"]):
         self.snowflake_port = free_port()
         process = self._spawn(
             [
-                str(BIN_DIR / "fakesnow"),
+                # fakesnow's own CLI with the target's COPY fix for wide tables applied.
+                sys.executable,
+                "-m",
+                "target_snowflake_audit.emulator",
                 "-s",
                 "--host",
                 "127.0.0.1",
