@@ -181,6 +181,9 @@ class _NullReplicationValueFilter(logging.Filter):
         return record.getMessage() != "New replication value is null"
 
 
+_NULL_REPLICATION_VALUE_FILTER = _NullReplicationValueFilter()
+
+
 @dataclass
 class RunReport:
     """What a run could not finish because a daily limit was reached."""
@@ -224,6 +227,8 @@ class TapExactOnline(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
+        # Adding the same filter object twice is a no-op, so several taps in one process are fine.
+        logging.getLogger("singer_sdk").addFilter(_NULL_REPLICATION_VALUE_FILTER)
         return [stream_type(self) for stream_type in STREAM_TYPES]
 
     # --- shared services (one per process) ----------------------------------------------------
@@ -241,7 +246,6 @@ class TapExactOnline(Tap):
     @cached_property
     def authenticator(self) -> ExactAuthenticator:
         """The single authenticator every stream uses (Exact rotates refresh tokens)."""
-        logging.getLogger("singer_sdk").addFilter(_NullReplicationValueFilter())
         return ExactAuthenticator(
             token_endpoint=TokenEndpoint(
                 self.host,
