@@ -86,3 +86,12 @@ def test_customers_and_suppliers_both_carry_both_flags(shared_sandbox, tmp_path)
     assert all("is_customer" in row for row in suppliers)
     both = {row["ID"] for row in customers} & {row["ID"] for row in suppliers}
     assert all(row["is_supplier"] for row in customers if row["ID"] in both)
+
+
+def test_divisions_setting_empty_means_the_current_division(shared_sandbox, tmp_path):
+    result = run_tap(make_config(shared_sandbox, tmp_path, divisions=[]), streams=["gl_schemes"])
+    assert {row["Division"] for row in result.rows("gl_schemes")} == {shared_sandbox.divisions[0]}
+    explicit = make_config(shared_sandbox, tmp_path / "x", divisions=[shared_sandbox.divisions[1]])
+    result = run_tap(explicit, streams=["gl_schemes", "divisions"])
+    assert {row["Division"] for row in result.rows("gl_schemes")} == {shared_sandbox.divisions[1]}
+    assert [row["Code"] for row in result.rows("divisions")] == [shared_sandbox.divisions[1]]
