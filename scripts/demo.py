@@ -38,11 +38,12 @@ SEED_QUESTIONS = (
     ("Purchase invoices with their payments: stuck or aged payables", "aged_payables.sql"),
 )
 AUDIT_QUERY = (
-    'SELECT "_division_id", "_record_id", "amount_dc", "_deleted_at", "_synced_at", "_sequence" '
+    'SELECT "_division_id", "_record_id", "amount_dc", "_deleted_at"::VARCHAR AS "_deleted_at", '
+    '"_synced_at", "_sequence" '
     'FROM "sales_invoices" WHERE "_record_id" IN (%s, %s) ORDER BY "_record_id", "_sequence"'
 )
 CURRENT_QUERY = (
-    'SELECT "_division_id", "_record_id", "amount_dc", "_deleted_at" '
+    'SELECT "_division_id", "_record_id", "amount_dc" '
     'FROM "sales_invoices__current" WHERE "_record_id" IN (%s, %s) ORDER BY "_record_id"'
 )
 
