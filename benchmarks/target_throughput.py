@@ -164,11 +164,9 @@ def main() -> None:
             with snowflake.connector.connect(
                 **kwargs, database="BENCH", schema="RAW"
             ) as connection:
-                (loaded,) = (
-                    connection.cursor()
-                    .execute('SELECT COUNT(*) FROM "transactionlines"')
-                    .fetchone()
-                )
+                cursor = connection.cursor()
+                cursor.execute('SELECT COUNT(*) FROM "transactionlines"')
+                (loaded,) = cursor.fetchone() or (0,)
         states = result.stdout.strip().splitlines()
         print(f"rows loaded:   {loaded:,} (STATE lines emitted: {len(states)})")
         print(f"elapsed:       {elapsed:.1f}s (whole target process, start-up included)")

@@ -6,12 +6,13 @@ names the line, so the reader is replaced (through the SDK's `message_reader_cla
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import sys
 from collections import Counter
-from collections.abc import Callable
-from typing import IO, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any, cast
 
 import msgspec
 from singer_sdk.exceptions import (
@@ -65,16 +66,61 @@ InvalidLineHandler = Callable[[int, str, str], None]
 _DECODER = msgspec.json.Decoder()
 
 
+def _utf8_buffer(source: IO[str]) -> IO[bytes] | None:
+    """Return the binary stream under a UTF-8 text stream that nothing has read from yet."""
+    buffer = getattr(source, "buffer", None)
+    encoding = getattr(source, "encoding", None)
+    if buffer is None or not isinstance(encoding, str):
+        return None
+    try:
+        if codecs.lookup(encoding).name != "utf-8" or source.tell() != 0:
+            return None
+    except (LookupError, OSError, ValueError):
+        return None  # a pipe cannot tell(): fine only when it is standard input, see below
+    return cast("IO[bytes]", buffer)
+
+
+def _stdin_buffer(source: IO[str]) -> IO[bytes] | None:
+    """Standard input (a pipe, no tell()) is read as bytes when it is UTF-8."""
+    buffer = getattr(source, "buffer", None)
+    encoding = getattr(source, "encoding", None)
+    if source is not sys.stdin or buffer is None or not isinstance(encoding, str):
+        return None
+    try:
+        return cast("IO[bytes]", buffer) if codecs.lookup(encoding).name == "utf-8" else None
+    except LookupError:
+        return None
+
+
+def _universal_lines(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """Split binary lines like text mode does (universal newlines: LF, CR LF and CR)."""
+    for line in lines:
+        if b"\r" in line:
+            yield from line.splitlines(keepends=True)
+        else:
+            yield line
+
+
 class LineNumberingReader(GenericSingerReader[str]):
-    """A Singer reader that tracks the current input line number and text."""
+    """A Singer reader that tracks the current input line number and text.
+
+    A UTF-8 input is read as bytes (the JSON decoder works on bytes directly, which saves
+    decoding every line into a str first); the line text is decoded only when reported.
+    """
 
     def __init__(self) -> None:
         """Start before the first line."""
         super().__init__()
         self.line_number = 0
-        self.line_text = ""
+        self._line: str | bytes = ""
         self.on_invalid_line: InvalidLineHandler | None = None
         """Called with (line number, text, reason) for a non-JSON line; raises to stop."""
+
+    @property
+    def line_text(self) -> str:
+        """The current input line (with its line break)."""
+        line = self._line
+        return line if isinstance(line, str) else line.decode("utf-8", errors="replace")
 
     @property
     @override
@@ -82,7 +128,7 @@ class LineNumberingReader(GenericSingerReader[str]):
         return sys.stdin
 
     @override
-    def deserialize_json(self, line: str) -> dict[str, Any]:
+    def deserialize_json(self, line: str | bytes) -> dict[str, Any]:
         try:
             message = _DECODER.decode(line)
         except msgspec.DecodeError:
@@ -101,18 +147,23 @@ class LineNumberingReader(GenericSingerReader[str]):
         callbacks: dict[str, Callable[[dict[Any, Any]], None]],
     ) -> Counter[str]:
         stats: Counter[str] = Counter()
-        for number, line in enumerate(file_input or self.default_input, start=1):
+        source = file_input or self.default_input
+        binary = _utf8_buffer(source) or _stdin_buffer(source)
+        lines: Iterable[str | bytes] = source if binary is None else _universal_lines(binary)
+        deserialize = self.deserialize_json
+        for number, line in enumerate(lines, start=1):
             self.line_number = number
-            self.line_text = line
+            self._line = line
             if not line.strip():
                 continue
             try:
-                message = self.deserialize_json(line)
+                message = deserialize(line)
             except ValueError as exc:
+                # (UnicodeDecodeError, for bytes that are not UTF-8, is a ValueError too.)
                 reason = f"invalid JSON: {exc}"
                 if self.on_invalid_line is None:
                     raise InvalidJSONLineError(reason, line_number=number, stream=None) from None
-                self.on_invalid_line(number, line, reason)
+                self.on_invalid_line(number, self.line_text, reason)
                 continue
             message_type = message["type"]
             callback = callbacks.get(message_type)

@@ -46,6 +46,18 @@ _CANONICAL_ENCODER = msgspec.json.Encoder(order="sorted")
 _COMPACT_ENCODER = msgspec.json.Encoder()
 
 
+def canonical_bytes(value: Any) -> bytes:
+    """Return `canonical_json(value)` encoded as UTF-8 (what `_record_hash` hashes).
+
+    Args:
+        value: A JSON value.
+
+    Returns:
+        The canonical JSON bytes.
+    """
+    return _CANONICAL_ENCODER.encode(value)
+
+
 def canonical_json(value: Any) -> str:
     """Serialize with sorted keys, no whitespace, UTF-8 (the input of `_record_hash`).
 
@@ -238,10 +250,16 @@ def _compile_data_encoder(columns: Sequence[ColumnPlan]) -> Callable[[Mapping[st
     """Generate one straight-line function rendering all data fields of a record.
 
     Running one generated function instead of a loop over per-column closures halves the
-    per-record cost on wide streams; the common cases (strings, integers, booleans) are
-    inlined and everything else calls the column's compiled converter.
+    per-record cost on wide streams; the common cases (strings, integers, floats, booleans)
+    are inlined, valid date-time and date texts are remembered (tap data repeats them a lot:
+    `Created`, `Modified`, dates), and everything else calls the column's compiled converter.
     """
-    namespace: dict[str, Any] = {"_MISSING": _MISSING}
+    namespace: dict[str, Any] = {
+        "_MISSING": _MISSING,
+        "timestamp_cache": {},
+        "date_cache": {},
+        "_CACHE_LIMIT": _CACHE_LIMIT,
+    }
     body = ["def encode_data(record):", "    get = record.get"]
     fields = []
     for index, plan in enumerate(columns):
@@ -250,26 +268,80 @@ def _compile_data_encoder(columns: Sequence[ColumnPlan]) -> Callable[[Mapping[st
         namespace[f"reject_null_{index}"] = _null_rejecter(plan.property_name)
         namespace[f"name_{index}"] = plan.property_name
         null_field = '""' if plan.nullable else f"reject_null_{index}()"
-        fast_paths: dict[Converter, str] = {
-            _string: f"('\"' + v.replace('\"', '\"\"') + '\"') if type(v) is str else {convert}(v)",
-            _integer: f"str(v) if type(v) is int else {convert}(v)",
-            _number: f"str(v) if type(v) is int else {convert}(v)",
-            _boolean: f'("true" if v is True else "false") if type(v) is bool else {convert}(v)',
-        }
-        fast = fast_paths.get(plan.convert, f"{convert}(v)")
+        field = f"f{index}"
         body += [
             f"    v = get(name_{index}, _MISSING)",
             "    if v is None:",
-            f"        f{index} = {null_field}",
+            f"        {field} = {null_field}",
             "    elif v is _MISSING:",
-            f'        f{index} = ""',
-            "    else:",
-            f"        f{index} = {fast}",
+            f'        {field} = ""',
         ]
-        fields.append(f"f{index}")
+        body += [f"    {line}" for line in _fast_path(plan.convert, convert, field)]
+        fields.append(field)
     body.append(f"    return ','.join(({', '.join(fields)}{',' if len(fields) == 1 else ''}))")
     exec(compile("\n".join(body), "<row encoder>", "exec"), namespace)  # noqa: S102 - generated from a fixed template, no input text
     return cast("Callable[[Mapping[str, Any]], str]", namespace["encode_data"])
+
+
+# Remembered date-time/date renderings per encoder before the memo starts over (bounds memory).
+_CACHE_LIMIT = 4096
+
+
+def _fast_path(converter: Converter, convert: str, field: str) -> list[str]:
+    """Return the `elif`/`else` lines rendering a non-null value of one column.
+
+    Each inlined branch produces exactly what the column's converter returns; anything the
+    branch does not recognise goes to the converter, which renders it or raises.
+    """
+    if converter is _string:
+        return [
+            "elif type(v) is str:",
+            f"    {field} = '\"' + v.replace('\"', '\"\"') + '\"'",
+            "else:",
+            f"    {field} = {convert}(v)",
+        ]
+    if converter is _integer:
+        return [
+            "elif type(v) is int:",
+            f"    {field} = str(v)",
+            "else:",
+            f"    {field} = {convert}(v)",
+        ]
+    if converter is _number:
+        # repr() is the shortest exact text; exponents ('e') and nan/inf ('n') go the slow way.
+        return [
+            "elif type(v) is float:",
+            f"    {field} = repr(v)",
+            f"    if 'e' in {field} or 'n' in {field}:",
+            f"        {field} = {convert}(v)",
+            "elif type(v) is int:",
+            f"    {field} = str(v)",
+            "else:",
+            f"    {field} = {convert}(v)",
+        ]
+    if converter is _boolean:
+        return [
+            "elif v is True:",
+            f'    {field} = "true"',
+            "elif v is False:",
+            f'    {field} = "false"',
+            "else:",
+            f"    {field} = {convert}(v)",
+        ]
+    if converter is _timestamp or converter is _date:
+        cache = "timestamp_cache" if converter is _timestamp else "date_cache"
+        return [
+            "elif type(v) is str:",
+            f"    {field} = {cache}.get(v)",
+            f"    if {field} is None:",
+            f"        {field} = {convert}(v)",
+            f"        if len({cache}) >= _CACHE_LIMIT:",
+            f"            {cache}.clear()",
+            f"        {cache}[v] = {field}",
+            "else:",
+            f"    {field} = {convert}(v)",
+        ]
+    return ["else:", f"    {field} = {convert}(v)"]
 
 
 class RowEncoder:
@@ -311,7 +383,7 @@ class RowEncoder:
     def encode(
         self,
         record: Mapping[str, Any],
-        document: str,
+        document: bytes,
         *,
         synced_at: str,
         deleted_at: str,
@@ -322,7 +394,7 @@ class RowEncoder:
 
         Args:
             record: The record as received (after stream maps).
-            document: `canonical_json(record)`.
+            document: `canonical_json(record)`, UTF-8 encoded (see `canonical_bytes`).
             synced_at: `_synced_at` field text.
             deleted_at: `_deleted_at` field text (empty for live records).
             sequence: `_sequence`.
@@ -348,18 +420,30 @@ class RowEncoder:
                 msg = f"additional properties are not allowed: {sorted(extra)}"
                 raise RecordRejected(msg)
 
-        record_hash = hashlib.sha256(document.encode()).hexdigest()
+        record_hash = hashlib.sha256(document).hexdigest()
         division = record.get(self._tenant)
+        if division is None:
+            division_field = ""
+        elif type(division) is int:  # canonical JSON of an integer is its decimal text
+            division_field = f'"{division}"'
+        else:
+            division_field = csv_quote(_as_text(division))
+        single = self._single_key
+        record_id = record.get(single, _MISSING) if single is not None else _MISSING
+        if type(record_id) is str:
+            record_id_field = '"' + record_id.replace('"', '""') + '"'
+        else:
+            record_id_field = csv_quote(self._record_id(record, record_hash))
         audit = (
             self._source,
             synced_at,
-            "" if division is None else csv_quote(_as_text(division)),
-            csv_quote(self._record_id(record, record_hash)),
+            division_field,
+            record_id_field,
             record_hash,
             batch_id,
             str(sequence),
             deleted_at,
-            csv_quote(document) if self._store_document else "",
+            '"' + document.replace(b'"', b'""').decode() + '"' if self._store_document else "",
         )
         if data is None:
             return ",".join(audit) + "\n"

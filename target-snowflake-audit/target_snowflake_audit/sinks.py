@@ -20,7 +20,7 @@ from target_snowflake_audit.records import (
     RecordRejected,
     RowEncoder,
     build_converter,
-    canonical_json,
+    canonical_bytes,
     utc_timestamp,
 )
 from target_snowflake_audit.staging import BatchFile, csv_quote
@@ -245,7 +245,7 @@ class AuditSink(_BatchingSink):
         Raises:
             RecordRejected: The record does not match the schema.
         """
-        document = canonical_json(record)
+        document = canonical_bytes(record)
         deleted_at = context.get("deleted_at")
         if deleted_at is None:
             deleted_text = ""
