@@ -92,13 +92,43 @@ def _stdin_buffer(source: IO[str]) -> IO[bytes] | None:
         return None
 
 
-def _universal_lines(lines: Iterable[bytes]) -> Iterator[bytes]:
-    """Split binary lines like text mode does (universal newlines: LF, CR LF and CR)."""
-    for line in lines:
-        if b"\r" in line:
-            yield from line.splitlines(keepends=True)
-        else:
-            yield line
+# Input is read in chunks of this size: few reads, so few GIL hand-overs to the other threads
+# (each blocking read releases the GIL, and getting it back can wait a whole switch interval).
+_READ_SIZE = 1 << 20
+
+
+def _binary_lines(stream: IO[bytes]) -> Iterator[bytes]:
+    """Split a binary stream into lines like text mode does (universal newlines).
+
+    Lines come without their LF; a line broken by a lone CR keeps that CR.
+    """
+    read = getattr(stream, "read1", stream.read)  # read1: whatever a pipe has, no waiting
+    pending: list[bytes] = []
+    while chunk := read(_READ_SIZE):
+        lines = chunk.split(b"\n")
+        if len(lines) == 1:
+            pending.append(chunk)
+            continue
+        has_cr = b"\r" in chunk
+        if pending:
+            pending.append(lines[0])
+            lines[0] = b"".join(pending)
+            pending.clear()
+            has_cr = has_cr or b"\r" in lines[0]
+        last = lines.pop()
+        if last:
+            pending.append(last)
+        if not has_cr:
+            yield from lines
+            continue
+        for line in lines:
+            if b"\r" in line:
+                yield from line.splitlines(keepends=True)
+            else:
+                yield line
+    if pending:
+        rest = b"".join(pending)
+        yield from rest.splitlines(keepends=True) if b"\r" in rest else (rest,)
 
 
 class LineNumberingReader(GenericSingerReader[str]):
@@ -120,7 +150,9 @@ class LineNumberingReader(GenericSingerReader[str]):
     def line_text(self) -> str:
         """The current input line (with its line break)."""
         line = self._line
-        return line if isinstance(line, str) else line.decode("utf-8", errors="replace")
+        if isinstance(line, str):
+            return line
+        return line.removesuffix(b"\r").decode("utf-8", errors="replace") + "\n"
 
     @property
     @override
@@ -149,7 +181,7 @@ class LineNumberingReader(GenericSingerReader[str]):
         stats: Counter[str] = Counter()
         source = file_input or self.default_input
         binary = _utf8_buffer(source) or _stdin_buffer(source)
-        lines: Iterable[str | bytes] = source if binary is None else _universal_lines(binary)
+        lines: Iterable[str | bytes] = source if binary is None else _binary_lines(binary)
         deserialize = self.deserialize_json
         for number, line in enumerate(lines, start=1):
             self.line_number = number

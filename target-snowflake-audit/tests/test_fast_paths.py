@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 import pytest
+from target_snowflake_audit import messages
 from target_snowflake_audit.messages import LineNumberingReader
 from target_snowflake_audit.records import (
     ColumnPlan,
@@ -197,3 +198,16 @@ def test_binary_input_reports_a_line_that_is_not_utf8_as_invalid() -> None:
     assert seen[1][0] == 2
     assert seen[1][1].startswith("bad ")
     assert "invalid JSON" in seen[1][1]
+
+
+@pytest.mark.parametrize("read_size", [1, 2, 7, 64])
+def test_binary_input_lines_survive_any_chunk_boundary(
+    read_size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = (
+        b'{"type":"RECORD","n":1}\r\n{"type":"RECORD","n":2}\r{"type":"RECORD","n":3}\n'
+        b'\n{"type":"RECORD","n":"\xc3\xa9"}\n{"type":"RECORD","n":4}'
+    )
+    expected = _read(data, binary=False)
+    monkeypatch.setattr(messages, "_READ_SIZE", read_size)
+    assert _read(data, binary=True) == expected
