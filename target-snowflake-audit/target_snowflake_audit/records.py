@@ -43,6 +43,8 @@ class MissingKeyProperty(RecordRejected):
 
 
 _CANONICAL_ENCODER = msgspec.json.Encoder(order="sorted")
+# Quote characters for CSV quoting in f-strings (which cannot hold a quote literal here).
+_Q, _QQ, _BQ, _BQQ = '"', '""', b'"', b'""'
 _COMPACT_ENCODER = msgspec.json.Encoder()
 
 
@@ -259,6 +261,8 @@ def _compile_data_encoder(columns: Sequence[ColumnPlan]) -> Callable[[Mapping[st
         "timestamp_cache": {},
         "date_cache": {},
         "_CACHE_LIMIT": _CACHE_LIMIT,
+        "_Q": '"',
+        "_QQ": '""',
     }
     body = ["def encode_data(record):", "    get = record.get"]
     fields = []
@@ -296,7 +300,7 @@ def _fast_path(converter: Converter, convert: str, field: str) -> list[str]:
     if converter is _string:
         return [
             "elif type(v) is str:",
-            f"    {field} = '\"' + v.replace('\"', '\"\"') + '\"'",
+            f"    {field} = f'\"{{v.replace(_Q, _QQ)}}\"'",
             "else:",
             f"    {field} = {convert}(v)",
         ]
@@ -431,23 +435,15 @@ class RowEncoder:
         single = self._single_key
         record_id = record.get(single, _MISSING) if single is not None else _MISSING
         if type(record_id) is str:
-            record_id_field = '"' + record_id.replace('"', '""') + '"'
+            record_id_field = f'"{record_id.replace(_Q, _QQ)}"'
         else:
             record_id_field = csv_quote(self._record_id(record, record_hash))
+        document_field = f'"{document.replace(_BQ, _BQQ).decode()}"' if self._store_document else ""
         audit = (
-            self._source,
-            synced_at,
-            division_field,
-            record_id_field,
-            record_hash,
-            batch_id,
-            str(sequence),
-            deleted_at,
-            '"' + document.replace(b'"', b'""').decode() + '"' if self._store_document else "",
+            f"{self._source},{synced_at},{division_field},{record_id_field},{record_hash},"
+            f"{batch_id},{sequence},{deleted_at},{document_field}\n"
         )
-        if data is None:
-            return ",".join(audit) + "\n"
-        return data + "," + ",".join(audit) + "\n"
+        return audit if data is None else f"{data},{audit}"
 
     def _explain(self, record: Mapping[str, Any], error: RecordRejected) -> str:
         """Name the property behind a rejection (the generated code does not track it)."""

@@ -174,6 +174,8 @@ class AuditSink(_BatchingSink):
         self._sequence = self.loader.sequence_counter(self.stream_name)
         self._include_sdc = self.include_sdc_metadata_properties
         self._last_extracted: tuple[Any, str] = (None, "")
+        self._canonical = canonical_bytes
+        self._encode = self.encoder.encode
 
     def _reconcile_columns(self, properties: Mapping[str, Any]) -> dict[str, Column]:
         """Create or evolve the table and return the column each property loads into."""
@@ -245,7 +247,7 @@ class AuditSink(_BatchingSink):
         Raises:
             RecordRejected: The record does not match the schema.
         """
-        document = canonical_bytes(record)
+        document = self._canonical(record)
         deleted_at = context.get("deleted_at")
         if deleted_at is None:
             deleted_text = ""
@@ -257,14 +259,18 @@ class AuditSink(_BatchingSink):
                 raise RecordRejected(msg) from None
         if self._include_sdc:
             record = self._with_sdc_metadata(record, context)
-        batch = self._batch
-        if batch is None:
-            batch = self._open_batch()
+        batch = self._batch or self._open_batch()
+        time_extracted = context.get("time_extracted")
+        last_extracted = self._last_extracted
+        if time_extracted is not None and time_extracted == last_extracted[0]:
+            synced_at = last_extracted[1]
+        else:
+            synced_at = self._synced_at(time_extracted)
         batch[1].write_line(
-            self.encoder.encode(
+            self._encode(
                 record,
                 document,
-                synced_at=self._synced_at(context.get("time_extracted")),
+                synced_at=synced_at,
                 deleted_at=deleted_text,
                 sequence=next(self._sequence),
                 batch_id=batch[0],
