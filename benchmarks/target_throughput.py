@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import random
 import resource
 import subprocess
@@ -170,13 +171,18 @@ def main() -> None:
         states = result.stdout.strip().splitlines()
         print(f"rows loaded:   {loaded:,} (STATE lines emitted: {len(states)})")
         print(f"elapsed:       {elapsed:.1f}s (whole target process, start-up included)")
-        print(f"throughput:    {args.rows / elapsed:,.0f} rows/s (wall clock)")
+        print(
+            f"throughput:    {args.rows / elapsed:,.0f} rows/s (wall clock) = "
+            f"{elapsed / args.rows * 1e6:.1f} us per row"
+        )
         print(
             f"CPU cost:      {cpu_seconds:.1f}s of target CPU = {args.rows / cpu_seconds:,.0f} "
             "rows per CPU-second (independent of other load on the machine)"
         )
         print(f"peak RSS:      {peak_rss_mb:,.0f} MB (target process)")
         print(f"baseline:      {baseline:,.0f} lines per CPU-second for plain json.loads")
+        load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+        print(f"load average:  {load} (1, 5, 15 min) on {os.cpu_count()} CPUs at the end")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import Any
 
 from singer_sdk import Target
 from singer_sdk import typing as th
+from singer_sdk.mapper import SameRecordTransform, StreamMap
 from singer_sdk.sinks import Sink
 from typing_extensions import override
 
@@ -154,6 +155,9 @@ class TargetSnowflakeAudit(Target):
             self.message_reader.on_invalid_line = self._reject_line
         self._owned_staging_dir: Path | None = None
         self._registering_quarantine = False
+        # Stream maps known to pass records through unchanged, by id (the map is kept so the
+        # id cannot be reused); one entry per SCHEMA message.
+        self._pass_through: dict[int, tuple[StreamMap, bool]] = {}
 
     @cached_property
     def loader(self) -> Loader:
@@ -264,7 +268,10 @@ class TargetSnowflakeAudit(Target):
         }
         single = len(stream_maps) == 1
         for stream_map in stream_maps:
-            record = stream_map.transform(raw_record if single else copy.copy(raw_record))
+            if single and self._passes_through(stream_map):
+                record: dict[str, Any] | None = raw_record
+            else:
+                record = stream_map.transform(raw_record if single else copy.copy(raw_record))
             if record is None:
                 continue
             sink = self.get_sink(stream_map.stream_alias, record=record)
@@ -291,6 +298,14 @@ class TargetSnowflakeAudit(Target):
                 # drain_all, so this makes a long backfill resumable at each batch boundary.
                 self.logger.info("Batch for stream %r is full; loading all batches", stream_name)
                 self.drain_all()
+
+    def _passes_through(self, stream_map: StreamMap) -> bool:
+        """Whether a stream map returns records unchanged (no stream maps, no flattening)."""
+        known = self._pass_through.get(id(stream_map))
+        if known is None or known[0] is not stream_map:
+            passes = type(stream_map) is SameRecordTransform and not stream_map.flattening_enabled
+            known = self._pass_through[id(stream_map)] = (stream_map, passes)
+        return known[1]
 
     # The second private SDK hook: the SDK writes STATE right after drain_all() returns, but
     # batches load in the background (pipeline.py), so the STATE is queued behind them and
