@@ -198,3 +198,34 @@ def test_division_comes_from_the_configured_tenant_property(config, warehouse):
         ),
     )
     assert warehouse('SELECT "_division_id" FROM "transaction_lines"') == [("e1",)]
+
+
+def test_stream_maps_and_flattening_still_apply(config, warehouse):
+    config = {
+        **config,
+        "stream_maps": {"Lines": {"GLAccount": "GLAccount.upper()", "EntryID": "__NULL__"}},
+        "flattening_enabled": True,
+        "flattening_max_depth": 1,
+    }
+    properties = {
+        "ID": {"type": "string"},
+        "GLAccount": {"type": ["string", "null"]},
+        "EntryID": {"type": ["string", "null"]},
+        "Meta": {"type": ["object", "null"], "properties": {"Code": {"type": "string"}}},
+    }
+    record = {"ID": "m1", "GLAccount": "abc", "EntryID": "e1", "Meta": {"Code": "x"}}
+    run_target(
+        config,
+        singer_lines(schema_message("Lines", properties), record_message("Lines", record)),
+    )
+    columns = [
+        row[0]
+        for row in warehouse(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'lines' ORDER BY ordinal_position"
+        )
+    ]
+    assert "entry_id" not in columns
+    assert "meta__code" in columns
+    (row,) = warehouse("SELECT id, gl_account, meta__code FROM lines")
+    assert row == ("m1", "ABC", "x")
