@@ -14,6 +14,7 @@ import shutil
 import signal
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from types import FrameType
@@ -24,6 +25,7 @@ from pipeline import (
     format_rows,
     meltano_install,
     meltano_run,
+    prepare_state_database,
     print_progress,
     run_sql_file,
     sandbox_post,
@@ -59,16 +61,28 @@ def stop_on_signal(signum: int, _frame: FrameType | None) -> None:
 
 
 def run_all_entities(stack: LocalStack) -> None:
-    """One `meltano run` per legal entity, with its progress on screen."""
+    """One `meltano run` per legal entity, side by side, with their progress on screen.
+
+    Each entity is its own Exact instance with its own rate limits and its own state, so their
+    pipelines are independent; running them together is what a scheduler would do too.
+    """
+    started = time.monotonic()
+    prepare_state_database(stack)
     for region in stack.regions:
-        started = time.monotonic()
         print(
-            f"\n--> {region.upper()}: meltano --environment demo run "
+            f"--> {region.upper()}: meltano --environment demo run "
             f"tap-exactonline--{region} target-snowflake-audit",
             flush=True,
         )
-        meltano_run(stack, region, on_line=print_progress(region))
-        print(f"<-- {region.upper()} done in {time.monotonic() - started:.1f} s", flush=True)
+    with ThreadPoolExecutor(max_workers=len(stack.regions)) as pool:
+        futures = {
+            region: pool.submit(meltano_run, stack, region, on_line=print_progress(region))
+            for region in stack.regions
+        }
+        for region, future in futures.items():
+            future.result()
+            print(f"<-- {region.upper()} done", flush=True)
+    print(f"All entities loaded in {time.monotonic() - started:.1f} s", flush=True)
 
 
 def show_reconciliation(stack: LocalStack) -> bool:

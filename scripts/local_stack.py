@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -117,7 +118,7 @@ class LocalStack(AbstractContextManager["LocalStack"]):
         self.stop()
 
     def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen[str]:
-        log = (self.work_dir / "logs" / log_name).open("w")
+        log = (self.work_dir / "logs" / log_name).open("a")
         process = subprocess.Popen(
             args,
             stdout=subprocess.PIPE,
@@ -128,6 +129,22 @@ class LocalStack(AbstractContextManager["LocalStack"]):
         )
         self._processes.append(process)
         return process
+
+    @staticmethod
+    def _drain(process: subprocess.Popen[str], log_path: Path) -> None:
+        """Copy the rest of a child's stdout to its log in the background.
+
+        An unread pipe fills after 64 KiB of access-log lines and then blocks the server.
+        """
+
+        def copy() -> None:
+            assert process.stdout is not None  # noqa: S101 - Popen was asked for a pipe
+            with log_path.open("a") as log:
+                for line in process.stdout:
+                    log.write(line)
+                    log.flush()
+
+        threading.Thread(target=copy, name=f"drain {log_path.name}", daemon=True).start()
 
     def _start_sandbox(self, region: str) -> Sandbox:
         args = [
@@ -156,6 +173,7 @@ class LocalStack(AbstractContextManager["LocalStack"]):
                 f"exact-sandbox for region {region} printed nothing; see logs/sandbox-{region}.log"
             )
             raise RuntimeError(msg)
+        self._drain(process, self.work_dir / "logs" / f"sandbox-{region}.log")
         return Sandbox(region=region, process=process, info=json.loads(line))
 
     def _start_snowflake(self) -> None:
@@ -178,6 +196,7 @@ class LocalStack(AbstractContextManager["LocalStack"]):
             ],
             "snowflake-emulator.log",
         )
+        self._drain(process, self.work_dir / "logs" / "snowflake-emulator.log")
         wait_for_port(self.snowflake_port, process, "the Snowflake emulator (fakesnow)")
 
     def stop(self) -> None:
@@ -192,8 +211,6 @@ class LocalStack(AbstractContextManager["LocalStack"]):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-            if process.stdout is not None:
-                process.stdout.close()
         self._processes.clear()
 
     def meltano_env(self) -> dict[str, str]:

@@ -21,10 +21,12 @@ import snowflake.connector
 from local_stack import BIN_DIR, REPO_ROOT, LocalStack
 
 MELTANO = str(BIN_DIR / "meltano")
-# Lines worth showing a person while a pipeline runs (the rest goes to the log file).
+# Meltano's log line: timestamp, [level], plugin name, message.
+MELTANO_LINE = re.compile(r"^\S+\s+\[(?P<level>\w+)\s*\]\s+(?P<plugin>\S+)\s+(?P<message>.*)$")
+# Messages worth showing a person while a pipeline runs (everything goes to the log file).
 PROGRESS_PATTERN = re.compile(
-    r"(Beginning \w+ sync|Sync(ing|ed)|loaded \d+ rows|rows? loaded|Daily call budget"
-    r"|Block run completed|ERROR|error)",
+    r"(Loaded \d+ rows|rate limit|Refreshed the Exact access token|Seeding the token store"
+    r"|daily call|budget)",
     re.IGNORECASE,
 )
 
@@ -39,6 +41,20 @@ def meltano_install() -> None:
     # Meltano installs with uv (UV_CONSTRAINT) or pip (PIP_CONSTRAINT): pin both ways.
     env = {**os.environ, "UV_CONSTRAINT": constraints, "PIP_CONSTRAINT": constraints}
     subprocess.run([MELTANO, "install"], cwd=REPO_ROOT, env=env, check=True)
+
+
+def prepare_state_database(stack: LocalStack) -> None:
+    """Create and migrate Meltano's system database once, before pipelines run side by side.
+
+    Meltano creates its database on first use; two first uses at once race on the migration.
+    """
+    subprocess.run(
+        [MELTANO, "--environment", "demo", "state", "list"],
+        cwd=REPO_ROOT,
+        env=stack.meltano_env(),
+        check=True,
+        capture_output=True,
+    )
 
 
 def meltano_run(
@@ -88,14 +104,17 @@ def meltano_run(
 
 
 def print_progress(region: str) -> Callable[[str], None]:
-    """A line callback that echoes the progress lines of one region's run."""
+    """A line callback that echoes one region's progress and errors, without log noise."""
 
     def show(line: str) -> None:
-        if PROGRESS_PATTERN.search(line):
-            text = line.strip()
-            if len(text) > 160:
-                text = text[:157] + "..."
-            print(f"  [{region}] {text}", flush=True)
+        match = MELTANO_LINE.match(line.strip())
+        if match is None:
+            return
+        level, message = match.group("level"), match.group("message")
+        if level in ("error", "critical") or PROGRESS_PATTERN.search(message):
+            plugin = match.group("plugin").split("--")[0]
+            message = re.sub(r" \(batch \S+\)$", "", message)
+            print(f"  [{region}] {plugin}: {message[:140]}", flush=True)
 
     return show
 

@@ -137,15 +137,43 @@ def reconcile(cursor: Any, truths: dict[str, dict[str, dict[str, Any]]]) -> list
     return figures
 
 
+def _money(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01')):,}"
+
+
 def format_report(figures: list[Figure]) -> str:
-    """A fixed-width table with a match mark per line and a summary line."""
-    lines = [f"{'table':<36} {'division':>8} {'measure':<22} {'sandbox':>16} {'warehouse':>16}  ok"]
+    """One line per table and division: rows and amount sums, sandbox vs warehouse, marked.
+
+    Every figure is compared; the line shows the row count and the AmountDC sum (or the first
+    amount field) and says `yes` only when all of that line's figures match exactly.
+    """
+    groups: dict[tuple[str, str], list[Figure]] = defaultdict(list)
     for fig in figures:
-        mark = "yes" if fig.matches else "NO"
+        groups[(fig.table, fig.division)].append(fig)
+    header = (
+        f"{'table':<36} {'division':>8} {'rows (sandbox/warehouse)':>25} "
+        f"{'amount sum (sandbox/warehouse)':>36} {'sums':>5}  match"
+    )
+    lines = [header, "-" * len(header)]
+    for (table, division), group in groups.items():
+        rows = next(fig for fig in group if fig.measure == "rows")
+        sums = [fig for fig in group if fig.measure != "rows"]
+        shown = next((fig for fig in sums if fig.measure == "sum(amount_dc)"), None)
+        shown = shown or (sums[0] if sums else None)
+        amount = f"{_money(shown.expected)} / {_money(shown.actual)}" if shown else ""
+        mark = "yes" if all(fig.matches for fig in group) else "NO"
         lines.append(
-            f"{fig.table:<36} {fig.division:>8} {fig.measure:<22} "
-            f"{fig.expected:>16} {fig.actual:>16}  {mark}"
+            f"{table:<36} {division:>8} {f'{rows.expected} / {rows.actual}':>25} "
+            f"{amount:>36} {len(sums):>5}  {mark}"
         )
-    mismatches = sum(not fig.matches for fig in figures)
-    lines.append(f"{len(figures)} figures compared, {mismatches} mismatches")
+    mismatches = [fig for fig in figures if not fig.matches]
+    for fig in mismatches:
+        lines.append(
+            f"  mismatch: {fig.table} {fig.division} {fig.measure}: "
+            f"sandbox {fig.expected}, warehouse {fig.actual}"
+        )
+    lines.append(
+        f"{len(figures)} figures compared ({len(groups)} table/division pairs), "
+        f"{len(mismatches)} mismatches"
+    )
     return "\n".join(lines)

@@ -5,8 +5,8 @@ SELECT
     pe."entry_number"                                   AS entry_number,
     pe."supplier_name"                                  AS supplier,
     pe."your_ref"                                       AS supplier_invoice,
-    pe."amount_dc"                                      AS invoice_amount_dc,
-    p."amount_dc"                                       AS open_amount_dc,
+    pe."amount_dc"::NUMBER(18, 2)                       AS invoice_amount_dc,
+    p."amount_dc"::NUMBER(18, 2)                        AS open_amount_dc,
     p."due_date"::DATE                                  AS due_date,
     DATEDIFF('day', p."due_date"::DATE, CURRENT_DATE()) AS days_past_due,
     CASE

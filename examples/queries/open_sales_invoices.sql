@@ -8,8 +8,8 @@ SELECT
     si."currency"                                  AS currency,
     si."invoice_date"::DATE                        AS invoice_date,
     r."due_date"::DATE                             AS due_date,
-    si."amount_dc"                                 AS invoice_amount_dc,
-    r."amount_dc"                                  AS open_amount_dc,
+    si."amount_dc"::NUMBER(18, 2)                  AS invoice_amount_dc,
+    r."amount_dc"::NUMBER(18, 2)                   AS open_amount_dc,
     DATEDIFF('day', r."due_date"::DATE, CURRENT_DATE()) AS days_overdue
 FROM "sales_invoices__current" AS si
 JOIN "receivables__current" AS r

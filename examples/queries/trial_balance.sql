@@ -1,6 +1,7 @@
 -- GL reconciliation: a trial balance per division, financial period and cost center.
 -- Every financial entry's transaction lines balance to zero in the default currency, so debits
 -- equal credits per division and period; `balanced` flags any period where they do not.
+-- Amounts are in the division's currency, rounded to cents.
 WITH lines AS (
     SELECT
         "_division_id"                                     AS division,
@@ -13,13 +14,13 @@ WITH lines AS (
 ),
 per_cost_center AS (
     SELECT division, financial_year, financial_period, cost_center,
-           SUM(debit_dc) AS debit_dc, SUM(credit_dc) AS credit_dc
+           ROUND(SUM(debit_dc), 2) AS debit_dc, ROUND(SUM(credit_dc), 2) AS credit_dc
     FROM lines
     GROUP BY division, financial_year, financial_period, cost_center
 ),
 per_period AS (
     SELECT division, financial_year, financial_period,
-           SUM(debit_dc) AS period_debit_dc, SUM(credit_dc) AS period_credit_dc
+           ROUND(SUM(debit_dc), 2) AS period_debit_dc, ROUND(SUM(credit_dc), 2) AS period_credit_dc
     FROM lines
     GROUP BY division, financial_year, financial_period
 )
