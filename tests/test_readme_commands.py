@@ -180,6 +180,7 @@ def test_auth_commands_through_meltano_invoke(stack: LocalStack, tmp_path: Path)
     secrets_dir.mkdir()
     env = prod_env(stack, secrets_dir)
     env.pop("EXACT_NL_REFRESH_TOKEN")
+    env["EXACT_NL_REDIRECT_URI"] = "https://localhost/exact-callback"
     base_url = stack.sandboxes["nl"].base_url
 
     # The user opens the printed URL; the sandbox consents at once and redirects with a code.

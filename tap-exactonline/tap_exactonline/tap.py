@@ -405,9 +405,27 @@ def cli(argv: Sequence[str] | None = None) -> None:
         argv: Arguments (defaults to ``sys.argv[1:]``).
     """
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["auth"]:
+    # `meltano invoke tap-exactonline auth` runs `tap-exactonline --config FILE auth`: the
+    # subcommand may follow the options Meltano puts first.
+    command_at = _auth_subcommand_position(args)
+    if command_at is not None:
         from tap_exactonline.auth_cli import auth_command  # noqa: PLC0415 - keep tap start fast
 
-        auth_command.main(args=args[1:], prog_name="tap-exactonline auth")
+        auth_args = args[:command_at] + args[command_at + 1 :]
+        auth_command.main(args=auth_args, prog_name="tap-exactonline auth")
     else:
         TapExactOnline.cli.main(args=args, prog_name="tap-exactonline")
+
+
+def _auth_subcommand_position(args: list[str]) -> int | None:
+    """Index of the `auth` subcommand, skipping the values of options such as `--config`."""
+    index = 0
+    while index < len(args):
+        if args[index] == "auth":
+            return index
+        index += 2 if args[index] in _OPTIONS_WITH_VALUES else 1
+    return None
+
+
+#: Singer CLI options that take a value (so a value named "auth" is not the subcommand).
+_OPTIONS_WITH_VALUES = frozenset({"--config", "--catalog", "--state", "--properties", "--format"})
