@@ -252,9 +252,12 @@ def _compile_data_encoder(columns: Sequence[ColumnPlan]) -> Callable[[Mapping[st
     """Generate one straight-line function rendering all data fields of a record.
 
     Running one generated function instead of a loop over per-column closures halves the
-    per-record cost on wide streams; the common cases (strings, integers, floats, booleans)
-    are inlined, valid date-time and date texts are remembered (tap data repeats them a lot:
-    `Created`, `Modified`, dates), and everything else calls the column's compiled converter.
+    per-record cost on wide streams. Per column, the common case is tested first: a value of
+    the column's own type (strings, integers, floats, booleans) is rendered inline, valid
+    date-time and date texts are remembered (tap data repeats them a lot: `Created`,
+    `Modified`, dates); then null and missing (both an empty field, but null is refused for a
+    non-nullable column); anything else goes to the column's compiled converter, which renders
+    it or raises.
     """
     namespace: dict[str, Any] = {
         "_MISSING": _MISSING,
@@ -271,16 +274,22 @@ def _compile_data_encoder(columns: Sequence[ColumnPlan]) -> Callable[[Mapping[st
         namespace[convert] = plan.convert
         namespace[f"reject_null_{index}"] = _null_rejecter(plan.property_name)
         namespace[f"name_{index}"] = plan.property_name
-        null_field = '""' if plan.nullable else f"reject_null_{index}()"
         field = f"f{index}"
-        body += [
-            f"    v = get(name_{index}, _MISSING)",
-            "    if v is None:",
-            f"        {field} = {null_field}",
-            "    elif v is _MISSING:",
-            f'        {field} = ""',
-        ]
-        body += [f"    {line}" for line in _fast_path(plan.convert, convert, field)]
+        branches = _fast_path(plan.convert, convert, field)
+        if plan.nullable:
+            # Missing and null render alike (an empty field): one lookup without a sentinel.
+            body.append(f"    v = get(name_{index})")
+            branches += [("v is None", [f'{field} = ""'])]
+        else:
+            body.append(f"    v = get(name_{index}, _MISSING)")
+            branches += [
+                ("v is None", [f"{field} = reject_null_{index}()"]),
+                ("v is _MISSING", [f'{field} = ""']),
+            ]
+        for number, (condition, lines) in enumerate(branches):
+            body.append(f"    {'if' if number == 0 else 'elif'} {condition}:")
+            body += [f"        {line}" for line in lines]
+        body += ["    else:", f"        {field} = {convert}(v)"]
         fields.append(field)
     body.append(f"    return ','.join(({', '.join(fields)}{',' if len(fields) == 1 else ''}))")
     exec(compile("\n".join(body), "<row encoder>", "exec"), namespace)  # noqa: S102 - generated from a fixed template, no input text
@@ -291,61 +300,47 @@ def _compile_data_encoder(columns: Sequence[ColumnPlan]) -> Callable[[Mapping[st
 _CACHE_LIMIT = 4096
 
 
-def _fast_path(converter: Converter, convert: str, field: str) -> list[str]:
-    """Return the `elif`/`else` lines rendering a non-null value of one column.
+def _fast_path(converter: Converter, convert: str, field: str) -> list[tuple[str, list[str]]]:
+    """Return (condition, lines) branches rendering a value of the column's own type inline.
 
-    Each inlined branch produces exactly what the column's converter returns; anything the
-    branch does not recognise goes to the converter, which renders it or raises.
+    Each branch produces exactly what the column's converter returns for the values its
+    condition admits; every other value (null and missing aside) goes to the converter.
     """
     if converter is _string:
-        return [
-            "elif type(v) is str:",
-            f"    {field} = f'\"{{v.replace(_Q, _QQ)}}\"'",
-            "else:",
-            f"    {field} = {convert}(v)",
-        ]
+        return [("type(v) is str", [f"{field} = f'\"{{v.replace(_Q, _QQ)}}\"'"])]
     if converter is _integer:
-        return [
-            "elif type(v) is int:",
-            f"    {field} = str(v)",
-            "else:",
-            f"    {field} = {convert}(v)",
-        ]
+        return [("type(v) is int", [f"{field} = str(v)"])]
     if converter is _number:
         # repr() is the shortest exact text; exponents ('e') and nan/inf ('n') go the slow way.
         return [
-            "elif type(v) is float:",
-            f"    {field} = repr(v)",
-            f"    if 'e' in {field} or 'n' in {field}:",
-            f"        {field} = {convert}(v)",
-            "elif type(v) is int:",
-            f"    {field} = str(v)",
-            "else:",
-            f"    {field} = {convert}(v)",
+            (
+                "type(v) is float",
+                [
+                    f"{field} = repr(v)",
+                    f"if 'e' in {field} or 'n' in {field}:",
+                    f"    {field} = {convert}(v)",
+                ],
+            ),
+            ("type(v) is int", [f"{field} = str(v)"]),
         ]
     if converter is _boolean:
-        return [
-            "elif v is True:",
-            f'    {field} = "true"',
-            "elif v is False:",
-            f'    {field} = "false"',
-            "else:",
-            f"    {field} = {convert}(v)",
-        ]
+        return [("v is True", [f'{field} = "true"']), ("v is False", [f'{field} = "false"'])]
     if converter is _timestamp or converter is _date:
         cache = "timestamp_cache" if converter is _timestamp else "date_cache"
         return [
-            "elif type(v) is str:",
-            f"    {field} = {cache}.get(v)",
-            f"    if {field} is None:",
-            f"        {field} = {convert}(v)",
-            f"        if len({cache}) >= _CACHE_LIMIT:",
-            f"            {cache}.clear()",
-            f"        {cache}[v] = {field}",
-            "else:",
-            f"    {field} = {convert}(v)",
+            (
+                "type(v) is str",
+                [
+                    f"{field} = {cache}.get(v)",
+                    f"if {field} is None:",
+                    f"    {field} = {convert}(v)",
+                    f"    if len({cache}) >= _CACHE_LIMIT:",
+                    f"        {cache}.clear()",
+                    f"    {cache}[v] = {field}",
+                ],
+            )
         ]
-    return ["else:", f"    {field} = {convert}(v)"]
+    return []
 
 
 class RowEncoder:

@@ -50,6 +50,10 @@ def _encoder(**overrides: Any) -> RowEncoder:
     return RowEncoder(**settings)
 
 
+def test_a_missing_non_nullable_property_is_an_empty_field() -> None:
+    assert _row({"name": "n"}, _encoder(key_properties=[]))[0] == ""
+
+
 def _row(record: dict[str, Any], encoder: RowEncoder | None = None) -> list[str]:
     line = (encoder or _encoder()).encode(
         record, canonical_bytes(record), synced_at="s", deleted_at="", sequence=7, batch_id="b"
@@ -125,6 +129,7 @@ def test_null_and_missing_are_empty_and_empty_string_is_quoted() -> None:
         ("day", "2024-02-30"),
         ("flag", 1),
         ("extra", [1]),
+        ("id", None),
     ],
 )
 def test_inlined_fields_reject_what_the_converters_reject(name: str, value: Any) -> None:

@@ -222,7 +222,8 @@ def test_stream_maps_and_flattening_still_apply(config, warehouse):
         row[0]
         for row in warehouse(
             "SELECT column_name FROM information_schema.columns "
-            "WHERE table_name = 'lines' ORDER BY ordinal_position"
+            "WHERE table_schema = CURRENT_SCHEMA() AND table_name = 'lines' "
+            "ORDER BY ordinal_position"
         )
     ]
     assert "entry_id" not in columns
