@@ -17,12 +17,23 @@ _EPOCH = datetime(1970, 1, 1)
 _PREFIX = "/Date("
 
 
+_HOUR_MS = 3_600_000
+_MINUTE_MS = 60_000
+#: Amsterdam wall-clock hour (hours since the naive epoch) -> its UTC ``YYYY-MM-DDTHH:``, or
+#: None when the hour needs the full conversion (a transition inside it, an odd offset).
+_UTC_HOUR_PREFIXES: dict[int, str | None] = {}
+#: About 23 years of distinct hours; cleared when full, so memory stays flat.
+_MAX_CACHED_HOURS = 200_000
+
+
 @lru_cache(maxsize=16_384)
 def exact_date_to_utc(value: str) -> str | None:
     """Convert an Exact ``/Date(ms)/`` value to an RFC 3339 UTC timestamp.
 
-    Repeated values (posting dates, the same Modified second) hit the cache, which keeps this
-    off the per-record hot path.
+    Repeated values (posting dates, the same Modified second) hit the cache. Other values
+    take the fast path: Amsterdam's offsets are whole hours and change on the hour, so each
+    wall-clock hour maps to one UTC hour (computed once per hour with zoneinfo, DST-aware);
+    minutes, seconds and milliseconds carry over unchanged.
 
     Args:
         value: e.g. ``"/Date(1719835200000)/"`` (2024-07-01 12:00 in Amsterdam).
@@ -31,6 +42,44 @@ def exact_date_to_utc(value: str) -> str | None:
         e.g. ``"2024-07-01T10:00:00+00:00"``, the value itself when it is already an ISO
         string, or None for an unparsable value.
     """
+    if value[:6] != _PREFIX or value[-2:] != ")/":
+        return _convert(value)
+    try:
+        milliseconds = int(value[6:-2])
+    except ValueError:
+        return _convert(value)
+    hour, within = divmod(milliseconds, _HOUR_MS)
+    prefixes = _UTC_HOUR_PREFIXES
+    prefix = prefixes.get(hour, "")
+    if prefix == "":
+        if len(prefixes) >= _MAX_CACHED_HOURS:
+            prefixes.clear()
+        prefix = prefixes[hour] = _utc_hour_prefix(hour)
+    if prefix is None:
+        return _convert(value)
+    minutes, within = divmod(within, _MINUTE_MS)
+    seconds, fraction = divmod(within, 1000)
+    if fraction:
+        # datetime.isoformat() writes microseconds.
+        return f"{prefix}{minutes:02d}:{seconds:02d}.{fraction:03d}000+00:00"
+    return f"{prefix}{minutes:02d}:{seconds:02d}+00:00"
+
+
+def _utc_hour_prefix(hour: int) -> str | None:
+    """The UTC ``YYYY-MM-DDTHH:`` of a whole Amsterdam wall-clock hour, if it has one."""
+    try:
+        start = _EPOCH + timedelta(hours=hour)
+        first = start.replace(tzinfo=AMSTERDAM).utcoffset()
+        last = (start + timedelta(milliseconds=_HOUR_MS - 1)).replace(tzinfo=AMSTERDAM)
+        if first is None or first != last.utcoffset() or first % timedelta(hours=1):
+            return None
+        return (start - first).isoformat()[:14]
+    except (OverflowError, ValueError):
+        return None
+
+
+def _convert(value: str) -> str | None:
+    """The full conversion of one value (any form Exact sends)."""
     if not value.startswith(_PREFIX):
         return value if value[:4].isdigit() else None
     digits = value[len(_PREFIX) : value.index(")")]

@@ -11,11 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib import msgspec as msgspec_encoding
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import FatalAPIError
-from singer_sdk.singerlib.encoding import SingerMessageType
-from singer_sdk.singerlib.encoding.simple import Message
 from typing_extensions import override
 
 from tap_exactonline.auth import (
@@ -32,6 +28,7 @@ from tap_exactonline.client import (
     ReadPlan,
 )
 from tap_exactonline.dates import exact_date_to_utc
+from tap_exactonline.output import RecordBufferingWriter
 from tap_exactonline.streams import STREAM_TYPES
 from tap_exactonline.streams.financial import DivisionsStream
 from tap_exactonline.token_store import TokenStore, TokenStoreError
@@ -154,59 +151,6 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Redirect URI registered for the app (used by `tap-exactonline auth`).",
     ),
 ).to_dict()
-
-
-class RecordBufferingWriter(MsgSpecWriter):
-    """The SDK's msgspec writer, writing RECORD messages to stdout in large chunks.
-
-    The stock writer makes one system call per message (with ``PYTHONUNBUFFERED`` set,
-    ``sys.stdout.buffer`` is the raw file, so every message is a ``write``) and flushes after
-    each. Every release of the interpreter lock for such a call lets the page-prefetch thread
-    run, so the per-record cost was dominated by I/O. Records are encoded straight into one
-    buffer instead, written out when it passes ``FLUSH_BYTES``; every other message (STATE,
-    SCHEMA...) writes the buffered records first and then itself, and flushes, so a target
-    never sees a state ahead of the records it covers.
-    """
-
-    #: Write buffered records once this many bytes are waiting.
-    FLUSH_BYTES = 256 * 1024
-
-    def __init__(self) -> None:
-        """Start with an empty buffer."""
-        super().__init__()
-        self._pending = bytearray()
-
-    @override
-    def write_message(self, message: Message) -> None:
-        pending = self._pending
-        # Same encoder (and Decimal/datetime handling) as the SDK's msgspec writer.
-        msgspec_encoding.encoder.encode_into(message.to_dict(), pending, -1)
-        pending += b"\n"
-        if message.type != SingerMessageType.RECORD:
-            self.flush()
-        elif len(pending) >= self.FLUSH_BYTES:
-            self._write_pending()
-
-    def flush(self) -> None:
-        """Write every buffered message and flush stdout."""
-        self._write_pending()
-        sys.stdout.flush()
-
-    def _write_pending(self) -> None:
-        pending = self._pending
-        if not pending:
-            return
-        # stdout is looked up per write: tests and Meltano may swap it.
-        out = sys.stdout.buffer
-        view = memoryview(pending)
-        try:
-            while view:
-                written = out.write(view)
-                # A raw (unbuffered) stdout may write only part of a large chunk.
-                view = view[written if written is not None else len(view) :]
-        finally:
-            view.release()
-        pending.clear()
 
 
 class _NullReplicationValueFilter(logging.Filter):
