@@ -13,10 +13,9 @@ Usage: python benchmarks/tap_throughput.py [--scale 200000] [--divisions 1]
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
-import resource
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
 import requests
 from cryptography.fernet import Fernet
 
@@ -53,11 +51,6 @@ def start_sandbox(scale: str, divisions: int) -> tuple[subprocess.Popen[str], di
         process.kill()
         raise SystemExit("exact-sandbox did not start")
     return process, json.loads(line)
-
-
-def _children_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def catalog(config_path: str) -> dict[str, Any]:
@@ -109,7 +102,7 @@ def main() -> None:
             Path(catalog_path).write_text(json.dumps(catalog(config_path)), encoding="utf-8")
             requests.delete(f"{base}/_sandbox/stats", timeout=30)
             with open("/dev/null", "wb") as devnull:
-                cpu_before = _children_cpu_seconds()
+                load_before = os.getloadavg()
                 run_started = time.perf_counter()
                 tap = subprocess.Popen(
                     [
@@ -122,14 +115,13 @@ def main() -> None:
                     stdout=devnull,
                     stderr=subprocess.DEVNULL,
                 )
-                peak_rss = 0
-                watched = psutil.Process(tap.pid)
-                while tap.poll() is None:
-                    with contextlib.suppress(psutil.Error):
-                        peak_rss = max(peak_rss, watched.memory_info().rss)
-                    time.sleep(0.05)
+                # wait4 reports this child's own CPU time and peak RSS (no sampling).
+                _, status, usage = os.wait4(tap.pid, 0)
+                tap.returncode = os.waitstatus_to_exitcode(status)
                 elapsed = time.perf_counter() - run_started
-                tap_cpu = _children_cpu_seconds() - cpu_before
+                tap_cpu = usage.ru_utime + usage.ru_stime
+                peak_rss = usage.ru_maxrss * 1024
+                load_after = os.getloadavg()
                 if tap.returncode != 0:
                     raise SystemExit(f"tap exited with {tap.returncode}")
         stats = requests.get(f"{base}/_sandbox/stats", timeout=30).json()
@@ -160,6 +152,10 @@ def main() -> None:
     )
     print(f"calls per 1,000 records: {1000 * transaction_calls / max(expected, 1):.3f}")
     print(f"peak RSS of the tap:     {peak_rss_mb:,.0f} MiB")
+    print(
+        f"load average (1 min):    {load_before[0]:.2f} before, {load_after[0]:.2f} after "
+        f"({os.cpu_count()} CPUs; other work on the machine slows the wall clock)"
+    )
 
 
 if __name__ == "__main__":
