@@ -150,12 +150,17 @@ def _status_report(metadata: TokenMetadata, now: float) -> dict[str, str]:
 @click.option("--code", "code_input", help="The redirect URL (or code); else read from stdin.")
 @click.option("--redirect-uri", help="Overrides the redirect_uri setting.")
 @click.option("--region", help="Overrides the region setting.")
+# `meltano invoke` also hands over the Singer files it keeps for the tap; auth needs none.
+@click.option("--catalog", "--properties", "_catalog", hidden=True)
+@click.option("--state", "_state", hidden=True)
 def auth_command(
     config_paths: tuple[str, ...],
     status: bool,
     code_input: str | None,
     redirect_uri: str | None,
     region: str | None,
+    _catalog: str | None,
+    _state: str | None,
 ) -> None:
     """Authorize the app for an Exact Online user and write the encrypted token store."""
     config = load_config(config_paths)
