@@ -16,10 +16,19 @@ def _store(config):
     return TokenStore(config["token_store_path"], config["token_store_key"])
 
 
-def _advance_clock_while(sandbox, running: threading.Event, step: float, pause: float):
+def _advance_clock_per_call(sandbox, running: threading.Event, step: float):
+    """Move the virtual clock `step` seconds for every API call the sandbox served.
+
+    Time then follows the tap's progress rather than the machine's speed, so a loaded machine
+    cannot make a token expire between two of the tap's own checks more than once.
+    """
+    seen = 0
     while running.is_set():
-        sandbox.advance(step)
-        time.sleep(pause)
+        calls = sum(sum(per.values()) for per in sandbox.stats()["calls"].values())
+        if calls > seen:
+            sandbox.advance(step * (calls - seen))
+            seen = calls
+        time.sleep(0.005)
 
 
 def test_rotated_refresh_token_is_stored_and_the_seed_is_not_reused(sandbox, tmp_path):
@@ -62,10 +71,10 @@ def test_too_early_refresh_keeps_the_current_token(sandbox, tmp_path):
 def test_three_hour_sync_on_virtual_clock_refreshes_tokens_mid_run(sandbox, tmp_path):
     config = make_config(sandbox, tmp_path)
     started = sandbox.admin("GET", "clock")["epoch"]
-    sandbox.admin("POST", "faults", {"kind": "slow", "rate": 1.0, "delay_seconds": 0.05})
     running = threading.Event()
     running.set()
-    mover = threading.Thread(target=_advance_clock_while, args=(sandbox, running, 150, 0.08))
+    # About 70 calls at 200 virtual seconds each: a sync spanning more than three hours.
+    mover = threading.Thread(target=_advance_clock_per_call, args=(sandbox, running, 200))
     mover.start()
     try:
         result = run_tap(config)
@@ -103,7 +112,7 @@ def test_two_processes_sharing_one_token_store_never_break_the_chain(sandbox, tm
     sandbox.admin("POST", "faults", {"kind": "slow", "rate": 1.0, "delay_seconds": 0.02})
     running = threading.Event()
     running.set()
-    mover = threading.Thread(target=_advance_clock_while, args=(sandbox, running, 150, 0.2))
+    mover = threading.Thread(target=_advance_clock_per_call, args=(sandbox, running, 100))
     mover.start()
     try:
         workers = [
