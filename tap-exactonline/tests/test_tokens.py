@@ -112,7 +112,7 @@ def test_two_processes_sharing_one_token_store_never_break_the_chain(sandbox, tm
     sandbox.admin("POST", "faults", {"kind": "slow", "rate": 1.0, "delay_seconds": 0.02})
     running = threading.Event()
     running.set()
-    mover = threading.Thread(target=_advance_clock_per_call, args=(sandbox, running, 100))
+    mover = threading.Thread(target=_advance_clock_per_call, args=(sandbox, running, 30))
     mover.start()
     try:
         workers = [
