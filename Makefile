@@ -24,7 +24,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy $(SOURCES)
+	$(BIN)/mypy $(SOURCES) benchmarks scripts
 
 pytest: venv
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -34,10 +34,11 @@ test: lint typecheck pytest
 demo: venv
 	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
 
+# Figures, not tests. Sizes can be changed, e.g. `make benchmarks TARGET_BENCH_ARGS="--rows 200000"`.
 benchmarks: venv
-	$(BIN)/python benchmarks/sandbox_throughput.py
-	$(BIN)/python benchmarks/tap_throughput.py
-	$(BIN)/python benchmarks/target_throughput.py
+	$(BIN)/python benchmarks/sandbox_throughput.py $(SANDBOX_BENCH_ARGS)
+	$(BIN)/python benchmarks/tap_throughput.py $(TAP_BENCH_ARGS)
+	$(BIN)/python benchmarks/target_throughput.py $(TARGET_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .meltano .demo .pytest_cache .mypy_cache .ruff_cache

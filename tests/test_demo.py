@@ -57,3 +57,18 @@ def processes_working_in(folder: Path) -> list[str]:
         if cwd == folder or folder in cwd.parents:
             found.append(cmdline)
     return found
+
+
+def test_benchmarks_print_their_figures() -> None:
+    # Small sizes keep this a check that the scripts work; the figures come from full runs.
+    result = make(
+        "benchmarks",
+        timeout=600,
+        SANDBOX_BENCH_ARGS="--lines 3000 --passes 1",
+        TAP_BENCH_ARGS="--scale 3000",
+        TARGET_BENCH_ARGS="--rows 5000",
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-5000:]
+    assert output.count("records/s") + output.count("rows/s") >= 3, output[-5000:]
+    assert "peak RSS" in output or "peak rss" in output.lower(), output[-5000:]
