@@ -227,3 +227,32 @@ def calls_by_endpoint(stats: dict[str, Any]) -> dict[tuple[int, str], int]:
         for division, endpoints in stats["calls"].items()
         for endpoint, count in endpoints.items()
     }
+
+
+# Stream name -> the entity name of the sandbox's `/_sandbox/truth` answer.
+TRUTH_ENTITY = {
+    "transaction_lines": "TransactionLines",
+    "gl_accounts": "GLAccounts",
+    "gl_classifications": "GLClassifications",
+    "gl_schemes": "GLSchemes",
+    "gl_account_classification_mappings": "GLAccountClassificationMappings",
+    "journal_entries": "GeneralJournalEntries",
+    "journal_entry_lines": "GeneralJournalEntryLines",
+    "cost_centers": "Costcenters",
+    "cost_units": "Costunits",
+    "divisions": "Divisions",
+    "purchase_invoices": "PurchaseInvoices",
+    "purchase_invoice_lines": "PurchaseInvoiceLines",
+    "purchase_entries": "PurchaseEntries",
+    "purchase_entry_lines": "PurchaseEntryLines",
+    "payments": "Payments",
+    "receivables": "Receivables",
+    "sales_orders": "SalesOrders",
+    "sales_order_lines": "SalesOrderLines",
+    "sales_invoices": "SalesInvoices",
+    "sales_invoice_lines": "SalesInvoiceLines",
+    "customers": "Customers",
+    "suppliers": "Suppliers",
+    "contacts": "Contacts",
+    "items": "Items",
+}

@@ -6,34 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from tap_exactonline.streams import STREAM_TYPES
-from tap_exactonline_testkit import make_config, run_tap
-
-TRUTH_ENTITY = {
-    "transaction_lines": "TransactionLines",
-    "gl_accounts": "GLAccounts",
-    "gl_classifications": "GLClassifications",
-    "gl_schemes": "GLSchemes",
-    "gl_account_classification_mappings": "GLAccountClassificationMappings",
-    "journal_entries": "GeneralJournalEntries",
-    "journal_entry_lines": "GeneralJournalEntryLines",
-    "cost_centers": "Costcenters",
-    "cost_units": "Costunits",
-    "divisions": "Divisions",
-    "purchase_invoices": "PurchaseInvoices",
-    "purchase_invoice_lines": "PurchaseInvoiceLines",
-    "purchase_entries": "PurchaseEntries",
-    "purchase_entry_lines": "PurchaseEntryLines",
-    "payments": "Payments",
-    "receivables": "Receivables",
-    "sales_orders": "SalesOrders",
-    "sales_order_lines": "SalesOrderLines",
-    "sales_invoices": "SalesInvoices",
-    "sales_invoice_lines": "SalesInvoiceLines",
-    "customers": "Customers",
-    "suppliers": "Suppliers",
-    "contacts": "Contacts",
-    "items": "Items",
-}
+from tap_exactonline_testkit import TRUTH_ENTITY, make_config, run_tap
 
 
 def test_every_stream_matches_sandbox_truth(shared_sandbox, tmp_path):
