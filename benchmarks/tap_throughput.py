@@ -1,7 +1,8 @@
 """Tap throughput: records/s, API calls per 1,000 records and peak RSS for transaction_lines.
 
 Starts an `exact-sandbox` process at a large-ish scale, lifts its rate limits, runs the tap's
-console script for the `transaction_lines` stream with stdout to /dev/null, and prints:
+console script for the `transaction_lines` stream with stdout to a pipe it drains (as a
+target would), and prints:
 
 - records per second end to end (sandbox serving included, one tap process),
 - API calls per 1,000 records (from the sandbox's `/_sandbox/stats`),
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +70,46 @@ def catalog(config_path: str) -> dict[str, Any]:
     return document
 
 
+@dataclass
+class TapRun:
+    elapsed: float
+    cpu_seconds: float
+    peak_rss: int
+    output_bytes: int
+    load_before: float
+    load_after: float
+
+
+def run_tap(config_path: str, catalog_path: str) -> TapRun:
+    load_before = os.getloadavg()[0]
+    run_started = time.perf_counter()
+    # stdout is a pipe drained by this process, as a target reads it under Meltano.
+    tap = subprocess.Popen(
+        [str(BIN / "tap-exactonline"), "--config", config_path, "--catalog", catalog_path],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    output_bytes = 0
+    if tap.stdout is not None:
+        descriptor = tap.stdout.fileno()
+        while chunk := os.read(descriptor, 1 << 20):
+            output_bytes += len(chunk)
+    # wait4 reports this child's own CPU time and peak RSS (no sampling).
+    _, status, usage = os.wait4(tap.pid, 0)
+    tap.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - run_started
+    if tap.returncode != 0:
+        raise SystemExit(f"tap exited with {tap.returncode}")
+    return TapRun(
+        elapsed=elapsed,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        peak_rss=usage.ru_maxrss * 1024,
+        output_bytes=output_bytes,
+        load_before=load_before,
+        load_after=os.getloadavg()[0],
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="200000", help="sandbox --scale (rows or a size)")
@@ -101,35 +143,14 @@ def main() -> None:
             catalog_path = f"{directory}/catalog.json"
             Path(catalog_path).write_text(json.dumps(catalog(config_path)), encoding="utf-8")
             requests.delete(f"{base}/_sandbox/stats", timeout=30)
-            with open("/dev/null", "wb") as devnull:
-                load_before = os.getloadavg()
-                run_started = time.perf_counter()
-                tap = subprocess.Popen(
-                    [
-                        str(BIN / "tap-exactonline"),
-                        "--config",
-                        config_path,
-                        "--catalog",
-                        catalog_path,
-                    ],
-                    stdout=devnull,
-                    stderr=subprocess.DEVNULL,
-                )
-                # wait4 reports this child's own CPU time and peak RSS (no sampling).
-                _, status, usage = os.wait4(tap.pid, 0)
-                tap.returncode = os.waitstatus_to_exitcode(status)
-                elapsed = time.perf_counter() - run_started
-                tap_cpu = usage.ru_utime + usage.ru_stime
-                peak_rss = usage.ru_maxrss * 1024
-                load_after = os.getloadavg()
-                if tap.returncode != 0:
-                    raise SystemExit(f"tap exited with {tap.returncode}")
+            run = run_tap(config_path, catalog_path)
         stats = requests.get(f"{base}/_sandbox/stats", timeout=30).json()
     finally:
         sandbox.terminate()
         sandbox.wait(30)
 
-    peak_rss_mb = peak_rss / 2**20
+    elapsed, tap_cpu = run.elapsed, run.cpu_seconds
+    peak_rss_mb = run.peak_rss / 2**20
     calls = {
         endpoint: count
         for division_calls in stats["calls"].values()
@@ -152,8 +173,9 @@ def main() -> None:
     )
     print(f"calls per 1,000 records: {1000 * transaction_calls / max(expected, 1):.3f}")
     print(f"peak RSS of the tap:     {peak_rss_mb:,.0f} MiB")
+    print(f"Singer output:           {run.output_bytes / 2**20:,.0f} MiB through a pipe")
     print(
-        f"load average (1 min):    {load_before[0]:.2f} before, {load_after[0]:.2f} after "
+        f"load average (1 min):    {run.load_before:.2f} before, {run.load_after:.2f} after "
         f"({os.cpu_count()} CPUs; other work on the machine slows the wall clock)"
     )
 
