@@ -15,25 +15,26 @@ import signal
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from decimal import Decimal
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from local_stack import REGIONS, REPO_ROOT, LocalStack
 from pipeline import (
+    change_and_delete_invoices,
     format_rows,
     meltano_install,
     meltano_run,
     prepare_state_database,
     print_progress,
     run_sql_file,
-    sandbox_post,
+    two_current_invoices,
     warehouse_cursor,
 )
 from reconcile import fetch_truth, format_report, reconcile
 
 QUERIES_DIR = REPO_ROOT / "examples" / "queries"
+NEW_AMOUNT_DC = "12345.67"
 SEED_QUESTIONS = (
     ("All open sales invoices across the three regions", "open_sales_invoices.sql"),
     ("GL reconciliation: trial balance by division, period and cost center", "trial_balance.sql"),
@@ -105,52 +106,16 @@ def answer_seed_questions(stack: LocalStack) -> None:
             print(format_rows(names, rows))
 
 
-def pick_two_invoices(stack: LocalStack, division: int) -> tuple[str, str]:
-    """Two sales invoices of one NL division: one to change, one to delete."""
-    with warehouse_cursor(stack) as cursor:
-        cursor.execute(
-            'SELECT "_record_id" FROM "sales_invoices__current" '
-            'WHERE "_division_id" = %s ORDER BY "_record_id" LIMIT 2',
-            (str(division),),
-        )
-        ids = [str(row[0]) for row in cursor.fetchall()]
-    if len(ids) < 2:
-        msg = f"expected sales invoices for division {division} in the warehouse"
-        raise RuntimeError(msg)
-    return ids[0], ids[1]
-
-
 def demonstrate_audit_history(stack: LocalStack) -> None:
     """Change one invoice, delete another, re-run, and show every version the archive kept."""
     sandbox = stack.sandboxes["nl"]
     division = sandbox.divisions[0]
-    changed_id, deleted_id = pick_two_invoices(stack, division)
-    answer = sandbox_post(
-        sandbox.base_url,
-        "/_sandbox/mutate",
-        {
-            "operations": [
-                {
-                    "action": "update",
-                    "division": division,
-                    "entity": "SalesInvoices",
-                    "id": changed_id,
-                    "fields": {"AmountDC": str(Decimal("12345.67"))},
-                },
-                {
-                    "action": "delete",
-                    "division": division,
-                    "entity": "SalesInvoices",
-                    "id": deleted_id,
-                },
-            ]
-        },
-    )
+    changed_id, deleted_id = two_current_invoices(stack, division)
+    change_and_delete_invoices(sandbox.base_url, division, changed_id, NEW_AMOUNT_DC, deleted_id)
     print(
         f"In the NL sandbox (division {division}): invoice {changed_id} now has "
-        f"AmountDC 12345.67; invoice {deleted_id} was deleted."
+        f"AmountDC {NEW_AMOUNT_DC}; invoice {deleted_id} was deleted."
     )
-    print(f"(sandbox answered: {len(answer.get('rows', answer.get('results', [])))} rows changed)")
     meltano_run(stack, "nl", on_line=print_progress("nl"))
     with warehouse_cursor(stack) as cursor:
         heading("Every row the archive holds for these two invoices (oldest first)")

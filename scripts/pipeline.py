@@ -166,3 +166,45 @@ def format_rows(names: list[str], rows: list[tuple[Any, ...]], limit: int = 15) 
     ]
     more = [f"... {len(rows) - limit} more rows"] if len(rows) > limit else []
     return "\n".join([header, "-" * len(header), *body, *more])
+
+
+def two_current_invoices(stack: LocalStack, division: int) -> tuple[str, str]:
+    """Two sales invoices of `division` as the warehouse holds them now."""
+    with warehouse_cursor(stack) as cursor:
+        cursor.execute(
+            'SELECT "_record_id" FROM "sales_invoices__current" '
+            'WHERE "_division_id" = %s ORDER BY "_record_id" LIMIT 2',
+            (str(division),),
+        )
+        ids = [str(row[0]) for row in cursor.fetchall()]
+    if len(ids) < 2:
+        msg = f"expected sales invoices for division {division} in the warehouse"
+        raise RuntimeError(msg)
+    return ids[0], ids[1]
+
+
+def change_and_delete_invoices(
+    base_url: str, division: int, changed_id: str, new_amount_dc: str, deleted_id: str
+) -> Any:
+    """In a sandbox, give one invoice a new AmountDC and delete another (as users do in Exact)."""
+    return sandbox_post(
+        base_url,
+        "/_sandbox/mutate",
+        {
+            "operations": [
+                {
+                    "action": "update",
+                    "division": division,
+                    "entity": "SalesInvoices",
+                    "id": changed_id,
+                    "fields": {"AmountDC": new_amount_dc},
+                },
+                {
+                    "action": "delete",
+                    "division": division,
+                    "entity": "SalesInvoices",
+                    "id": deleted_id,
+                },
+            ]
+        },
+    )

@@ -15,7 +15,14 @@ from typing import Any
 
 import pytest
 from local_stack import BIN_DIR, REPO_ROOT, LocalStack
-from pipeline import meltano_run, sandbox_get, sandbox_post, warehouse_cursor
+from pipeline import (
+    change_and_delete_invoices,
+    meltano_run,
+    sandbox_get,
+    sandbox_post,
+    two_current_invoices,
+    warehouse_cursor,
+)
 from reconcile import STREAM_ENTITIES, fetch_truth, format_report, reconcile
 
 pytestmark = pytest.mark.e2e
@@ -70,34 +77,8 @@ def test_changes_and_deletes_add_new_versions_and_tombstones(stack: LocalStack) 
     meltano_run(stack, "nl")
     sandbox = stack.sandboxes["nl"]
     division = sandbox.divisions[0]
-    with warehouse_cursor(stack) as cursor:
-        cursor.execute(
-            'SELECT "_record_id" FROM "sales_invoices__current" WHERE "_division_id" = %s '
-            'ORDER BY "_record_id" LIMIT 2',
-            (str(division),),
-        )
-        changed_id, deleted_id = (str(row[0]) for row in cursor.fetchall())
-    sandbox_post(
-        sandbox.base_url,
-        "/_sandbox/mutate",
-        {
-            "operations": [
-                {
-                    "action": "update",
-                    "division": division,
-                    "entity": "SalesInvoices",
-                    "id": changed_id,
-                    "fields": {"AmountDC": "4321.09"},
-                },
-                {
-                    "action": "delete",
-                    "division": division,
-                    "entity": "SalesInvoices",
-                    "id": deleted_id,
-                },
-            ]
-        },
-    )
+    changed_id, deleted_id = two_current_invoices(stack, division)
+    change_and_delete_invoices(sandbox.base_url, division, changed_id, "4321.09", deleted_id)
     meltano_run(stack, "nl")
 
     with warehouse_cursor(stack) as cursor:
