@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -72,3 +73,28 @@ def test_benchmarks_print_their_figures() -> None:
     assert result.returncode == 0, output[-5000:]
     assert output.count("records/s") + output.count("rows/s") >= 3, output[-5000:]
     assert "peak RSS" in output or "peak rss" in output.lower(), output[-5000:]
+
+
+def test_demo_interrupted_with_ctrl_c_stops_every_process_it_started(
+    meltano_plugins: None, tmp_path: Path
+) -> None:
+    work_dir = tmp_path / "demo"
+    process = subprocess.Popen(
+        [str(BIN_DIR / "python"), "scripts/demo.py", "--skip-install", "--work-dir", str(work_dir)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if "--> " in line:  # the pipelines are starting: sandboxes and emulator are up
+            break
+    assert processes_working_in(work_dir), "the demo's sandboxes and emulator are running"
+    process.send_signal(signal.SIGINT)
+    rest = process.stdout.read()
+    assert process.wait(timeout=120) == 130, "".join(seen) + rest
+    assert "Interrupted" in rest
+    assert processes_working_in(work_dir) == []
