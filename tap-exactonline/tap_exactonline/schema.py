@@ -25,6 +25,18 @@ class Edm(StrEnum):
     BOOLEAN = "Edm.Boolean"
 
 
+# Short names for the stream declarations, which list dozens of (name, type) pairs.
+G, S, I16, I32, I64, D, DT, B = (
+    Edm.GUID,
+    Edm.STRING,
+    Edm.INT16,
+    Edm.INT32,
+    Edm.INT64,
+    Edm.DOUBLE,
+    Edm.DATETIME,
+    Edm.BOOLEAN,
+)
+
 _JSON_TYPES: dict[Edm, dict[str, Any]] = {
     Edm.GUID: {"type": ["string", "null"]},
     Edm.STRING: {"type": ["string", "null"]},

@@ -5,18 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from tap_exactonline.client import SyncStream
-from tap_exactonline.schema import Edm, ExactField, Where, fields
-
-G, S, I16, I32, I64, D, DT, B = (
-    Edm.GUID,
-    Edm.STRING,
-    Edm.INT16,
-    Edm.INT32,
-    Edm.INT64,
-    Edm.DOUBLE,
-    Edm.DATETIME,
-    Edm.BOOLEAN,
-)
+from tap_exactonline.schema import DT, I16, I32, I64, B, D, ExactField, G, S, Where, fields
 
 ACCOUNT_FIELDS: tuple[ExactField, ...] = fields(
     ("ID", G),

@@ -7,23 +7,12 @@ from typing import TYPE_CHECKING, Any
 from typing_extensions import override
 
 from tap_exactonline.client import FullTableStream, ModifiedStream, SyncStream
-from tap_exactonline.schema import Edm, ExactField, fields
+from tap_exactonline.schema import DT, I16, I32, I64, B, D, ExactField, G, S, fields
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from singer_sdk.helpers.types import Context
-
-G, S, I16, I32, I64, D, DT, B = (
-    Edm.GUID,
-    Edm.STRING,
-    Edm.INT16,
-    Edm.INT32,
-    Edm.INT64,
-    Edm.DOUBLE,
-    Edm.DATETIME,
-    Edm.BOOLEAN,
-)
 
 
 class TransactionLinesStream(SyncStream):

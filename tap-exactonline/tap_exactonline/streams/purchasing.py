@@ -3,17 +3,7 @@
 from __future__ import annotations
 
 from tap_exactonline.client import ModifiedStream
-from tap_exactonline.schema import Edm, ExactField, fields
-
-G, S, I16, I32, D, DT, B = (
-    Edm.GUID,
-    Edm.STRING,
-    Edm.INT16,
-    Edm.INT32,
-    Edm.DOUBLE,
-    Edm.DATETIME,
-    Edm.BOOLEAN,
-)
+from tap_exactonline.schema import DT, I16, I32, B, D, ExactField, G, S, fields
 
 
 class PurchaseInvoicesStream(ModifiedStream):

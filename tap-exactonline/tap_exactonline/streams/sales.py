@@ -3,18 +3,8 @@
 from __future__ import annotations
 
 from tap_exactonline.client import ModifiedStream, SyncStream
-from tap_exactonline.schema import Edm, Where, fields
+from tap_exactonline.schema import DT, I16, I32, I64, D, G, S, Where, fields
 from tap_exactonline.streams.purchasing import cashflow_fields
-
-G, S, I16, I32, I64, D, DT = (
-    Edm.GUID,
-    Edm.STRING,
-    Edm.INT16,
-    Edm.INT32,
-    Edm.INT64,
-    Edm.DOUBLE,
-    Edm.DATETIME,
-)
 
 
 class SalesOrdersStream(SyncStream):
