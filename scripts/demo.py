@@ -17,7 +17,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from local_stack import REGIONS, REPO_ROOT, LocalStack
 from pipeline import (
@@ -27,11 +26,12 @@ from pipeline import (
     meltano_run,
     prepare_state_database,
     print_progress,
+    reconcile_stack,
     run_sql_file,
     two_current_invoices,
     warehouse_cursor,
 )
-from reconcile import fetch_truth, format_report, reconcile
+from reconcile import format_report
 
 QUERIES_DIR = REPO_ROOT / "examples" / "queries"
 NEW_AMOUNT_DC = "12345.67"
@@ -88,11 +88,7 @@ def run_all_entities(stack: LocalStack) -> None:
 
 def show_reconciliation(stack: LocalStack) -> bool:
     """Row counts and amount sums per table and division, next to the sandbox truth."""
-    truths: dict[str, dict[str, dict[str, Any]]] = {}
-    for sandbox in stack.sandboxes.values():
-        truths.update(fetch_truth(sandbox.base_url))
-    with warehouse_cursor(stack) as cursor:
-        figures = reconcile(cursor, truths)
+    figures = reconcile_stack(stack)
     print(format_report(figures))
     return all(figure.matches for figure in figures)
 

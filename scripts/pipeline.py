@@ -19,6 +19,7 @@ from typing import Any
 
 import snowflake.connector
 from local_stack import BIN_DIR, REPO_ROOT, LocalStack
+from reconcile import Figure, fetch_truth, reconcile
 
 MELTANO = str(BIN_DIR / "meltano")
 # Meltano's log line: timestamp, [level], plugin name, message.
@@ -128,6 +129,15 @@ def warehouse_cursor(stack: LocalStack) -> Iterator[Any]:
         yield cursor
     finally:
         connection.close()
+
+
+def reconcile_stack(stack: LocalStack, regions: tuple[str, ...] | None = None) -> list[Figure]:
+    """Every count and amount sum of `regions` (default: all), warehouse against sandbox truth."""
+    truths: dict[str, dict[str, dict[str, Any]]] = {}
+    for region in regions or tuple(stack.sandboxes):
+        truths.update(fetch_truth(stack.sandboxes[region].base_url))
+    with warehouse_cursor(stack) as cursor:
+        return reconcile(cursor, truths)
 
 
 def sandbox_get(base_url: str, path: str) -> Any:

@@ -11,33 +11,25 @@ import signal
 import subprocess
 import time
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from local_stack import BIN_DIR, REPO_ROOT, LocalStack
 from pipeline import (
     change_and_delete_invoices,
     meltano_run,
+    reconcile_stack,
     sandbox_get,
     sandbox_post,
     two_current_invoices,
     warehouse_cursor,
 )
-from reconcile import STREAM_ENTITIES, fetch_truth, format_report, reconcile
+from reconcile import STREAM_ENTITIES, format_report
 
 pytestmark = pytest.mark.e2e
 
 
-def merged_truth(stack: LocalStack) -> dict[str, dict[str, dict[str, Any]]]:
-    truths: dict[str, dict[str, dict[str, Any]]] = {}
-    for sandbox in stack.sandboxes.values():
-        truths.update(fetch_truth(sandbox.base_url))
-    return truths
-
-
-def assert_reconciles(stack: LocalStack) -> None:
-    with warehouse_cursor(stack) as cursor:
-        figures = reconcile(cursor, merged_truth(stack))
+def assert_reconciles(stack: LocalStack, *regions: str) -> None:
+    figures = reconcile_stack(stack, regions or None)
     mismatches = [figure for figure in figures if not figure.matches]
     assert not mismatches, format_report(mismatches)
     compared_tables = {figure.table for figure in figures}
@@ -113,15 +105,7 @@ def test_changes_and_deletes_add_new_versions_and_tombstones(stack: LocalStack) 
     assert [row[0] for row in deleted_history] == [False, True]
     assert [Decimal(str(row[0])) for row in current_changed] == [Decimal("4321.09")]
     assert current_deleted == 0
-    assert_reconciles_region(stack, "nl")
-
-
-def assert_reconciles_region(stack: LocalStack, region: str) -> None:
-    truths = fetch_truth(stack.sandboxes[region].base_url)
-    with warehouse_cursor(stack) as cursor:
-        figures = reconcile(cursor, truths)
-    mismatches = [figure for figure in figures if not figure.matches]
-    assert not mismatches, format_report(mismatches)
+    assert_reconciles(stack, "nl")
 
 
 def test_run_killed_midway_then_rerun_loses_nothing(stack: LocalStack) -> None:
@@ -157,7 +141,7 @@ def test_run_killed_midway_then_rerun_loses_nothing(stack: LocalStack) -> None:
 
     # Meltano still marks the killed run as running: a user reruns with --force (see README).
     meltano_run(stack, "de", extra_args=("--force",))
-    assert_reconciles_region(stack, "de")
+    assert_reconciles(stack, "de")
 
 
 def test_hand_piped_tap_and_target_give_the_same_tables(stack: LocalStack) -> None:

@@ -19,8 +19,8 @@ import pytest
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from local_stack import BIN_DIR, REPO_ROOT, LocalStack
-from pipeline import warehouse_cursor
-from reconcile import fetch_truth, format_report, reconcile
+from pipeline import reconcile_stack, warehouse_cursor
+from reconcile import format_report
 
 README = REPO_ROOT / "README.md"
 PASSPHRASE = "correct horse battery staple"
@@ -153,13 +153,10 @@ def test_prod_environment_commands(stack: LocalStack, tmp_path: Path) -> None:
         result = run(command, env)
         assert result.returncode == 0, f"{command}\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
 
-    truths: dict[str, dict[str, dict[str, object]]] = {}
-    for sandbox in stack.sandboxes.values():
-        truths.update(fetch_truth(sandbox.base_url))
+    figures = reconcile_stack(stack)
     with warehouse_cursor(stack) as cursor:
         cursor.execute('SELECT COUNT(*) FROM "transaction_lines"')
         rows_before_full_refresh = int(cursor.fetchone()[0])
-        figures = reconcile(cursor, truths)
     assert all(figure.matches for figure in figures), format_report(
         [figure for figure in figures if not figure.matches]
     )
