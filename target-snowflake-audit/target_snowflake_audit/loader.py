@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +59,41 @@ def warehouse_warning(warehouse: str, rows: Sequence[Mapping[str, Any]]) -> str 
     )
 
 
+class SequenceCounter:
+    """A stream's `_sequence` values: taken one at a time, or reserved for a chunk of rows."""
+
+    def __init__(self, start: int) -> None:
+        """Start counting.
+
+        Args:
+            start: The first value.
+        """
+        self._next = start
+
+    def __iter__(self) -> SequenceCounter:
+        """Return the counter itself (it is its own iterator)."""
+        return self
+
+    def __next__(self) -> int:
+        """Take the next value."""
+        value = self._next
+        self._next += 1
+        return value
+
+    def reserve(self, count: int) -> int:
+        """Take `count` consecutive values at once.
+
+        Args:
+            count: How many values.
+
+        Returns:
+            The first of them.
+        """
+        first = self._next
+        self._next += count
+        return first
+
+
 @dataclass
 class Loader:
     """Everything sinks share: the session, the stage, the run identity and counters."""
@@ -73,7 +107,7 @@ class Loader:
     )
     run_started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     pipeline: LoadPipeline = field(init=False)
-    _sequences: dict[str, Iterator[int]] = field(default_factory=dict)
+    _sequences: dict[str, SequenceCounter] = field(default_factory=dict)
     _batch_numbers: dict[str, int] = field(default_factory=dict)
     _remove_supported: bool = True
 
@@ -117,7 +151,7 @@ class Loader:
             msg = f"cannot create stage {self.stage}: {connection.redact(str(exc))}"
             raise TargetSnowflakeError(msg) from None
 
-    def sequence_counter(self, stream_name: str) -> Iterator[int]:
+    def sequence_counter(self, stream_name: str) -> SequenceCounter:
         """Return the stream's `_sequence` counter for this run.
 
         Values are `<run start in ms> * 10**6 + n`: increasing within a run, and a run that
@@ -129,10 +163,10 @@ class Loader:
             stream_name: The stream.
 
         Returns:
-            A shared iterator of sequence numbers.
+            The stream's shared counter.
         """
         if stream_name not in self._sequences:
-            self._sequences[stream_name] = itertools.count(self.run_started_ms * 10**6)
+            self._sequences[stream_name] = SequenceCounter(self.run_started_ms * 10**6)
         return self._sequences[stream_name]
 
     def new_batch(self, table: str) -> tuple[str, BatchFile]:

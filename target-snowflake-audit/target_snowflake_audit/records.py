@@ -21,7 +21,7 @@ import msgspec
 from jsonschema import Draft7Validator  # type: ignore[import-untyped]
 
 from target_snowflake_audit.staging import csv_quote
-from target_snowflake_audit.types import ColumnKind, json_types
+from target_snowflake_audit.types import ColumnKind, is_nullable, json_types
 
 Converter = Callable[[Any], str]
 
@@ -378,6 +378,66 @@ class RowEncoder:
         self._tenant = tenant_property
         self._source = csv_quote(source_system)
         self._store_document = store_document
+        self._last_extracted: tuple[Any, str] = (None, "")
+
+    def encode_record(
+        self,
+        record: Mapping[str, Any],
+        *,
+        time_extracted: Any,
+        deleted_at: Any,
+        sequence: int,
+        batch_id: str,
+        document: bytes | None = None,
+    ) -> str:
+        """Validate a record as received in a RECORD message and return its CSV line.
+
+        Args:
+            record: The record (after stream maps).
+            document: The `_document` bytes when they are not the record's own canonical
+                JSON (the record carries added `_sdc_*` metadata); see `canonical_bytes`.
+            time_extracted: The message's `time_extracted` (None when absent).
+            deleted_at: The record's `_sdc_deleted_at`, captured before any stripping.
+            sequence: `_sequence`.
+            batch_id: `_batch_id`.
+
+        Returns:
+            The CSV line including the newline.
+
+        Raises:
+            RecordRejected: The record violates the schema or lacks a key property.
+        """
+        if deleted_at is None:
+            deleted_text = ""
+        else:
+            try:
+                deleted_text = utc_timestamp(str(deleted_at))
+            except ValueError:
+                msg = f"property '_sdc_deleted_at': invalid date-time {deleted_at!r:.80}"
+                raise RecordRejected(msg) from None
+        last = self._last_extracted
+        synced_at = last[1] if time_extracted is not None and time_extracted == last[0] else ""
+        if not synced_at:
+            synced_at = self._synced_at(time_extracted)
+        return self.encode(
+            record,
+            _CANONICAL_ENCODER.encode(record) if document is None else document,
+            synced_at=synced_at,
+            deleted_at=deleted_text,
+            sequence=sequence,
+            batch_id=batch_id,
+        )
+
+    def _synced_at(self, time_extracted: Any) -> str:
+        """Return `_synced_at`: the message's extraction time, else the receive time."""
+        if time_extracted:
+            try:
+                value = utc_timestamp(str(time_extracted))
+            except ValueError:
+                return utc_now()
+            self._last_extracted = (time_extracted, value)
+            return value
+        return utc_now()
 
     def encode(
         self,
@@ -466,6 +526,59 @@ class RowEncoder:
             msg = f"key properties {missing} are missing"
             raise MissingKeyProperty(msg)
         return canonical_json([record[key] for key in self._keys])
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One property's column, as plain data (sent to worker processes)."""
+
+    property_name: str
+    column_name: str
+    property_schema: Mapping[str, Any]
+    kind: ColumnKind
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """Everything a RowEncoder is compiled from; plain data, so it can be pickled."""
+
+    columns: tuple[ColumnSpec, ...]
+    required: tuple[str, ...]
+    allow_additional: bool
+    key_properties: tuple[str, ...]
+    tenant_property: str
+    source_system: str
+    store_document: bool
+
+    def build(self) -> RowEncoder:
+        """Compile the encoder this spec describes.
+
+        Returns:
+            A new RowEncoder.
+        """
+        plans = [
+            ColumnPlan(
+                property_name=column.property_name,
+                column_name=column.column_name,
+                nullable=is_nullable(column.property_schema),
+                convert=build_converter(column.property_schema, column.kind),
+            )
+            for column in self.columns
+        ]
+        return RowEncoder(
+            columns=plans,
+            required=self.required,
+            allow_additional=self.allow_additional,
+            key_properties=self.key_properties,
+            tenant_property=self.tenant_property,
+            source_system=self.source_system,
+            store_document=self.store_document,
+        )
+
+
+def utc_now() -> str:
+    """Return the current time as ISO 8601 text in UTC."""
+    return datetime.datetime.now(_UTC).isoformat()
 
 
 def _as_text(value: Any) -> str:

@@ -13,22 +13,19 @@ from typing_extensions import override
 from target_snowflake_audit import ddl
 from target_snowflake_audit.connector import TargetSnowflakeError
 from target_snowflake_audit.ddl import Column
-from target_snowflake_audit.loader import Loader
+from target_snowflake_audit.loader import Loader, SequenceCounter
 from target_snowflake_audit.naming import column_names, table_name
 from target_snowflake_audit.records import (
-    ColumnPlan,
-    RecordRejected,
-    RowEncoder,
-    build_converter,
+    ColumnSpec,
+    EncoderSpec,
     canonical_bytes,
-    utc_timestamp,
+    utc_now,
 )
 from target_snowflake_audit.staging import BatchFile, csv_quote
 from target_snowflake_audit.types import (
     ColumnKind,
     can_load_into,
     column_kind,
-    is_nullable,
     kind_from_information_schema,
 )
 
@@ -81,6 +78,11 @@ class _BatchingSink(Sink):
     def _write(self, line: str) -> None:
         batch = self._batch or self._open_batch()
         batch[1].write_line(line)
+
+    @property
+    def batch_rows(self) -> int:
+        """Rows written to the open batch so far (0 when none is open)."""
+        return self._batch[1].rows if self._batch is not None else 0
 
     @property
     def current_batch_id(self) -> str:
@@ -152,30 +154,30 @@ class AuditSink(_BatchingSink):
                 f"{self.stream_name!r} failed: {connection.redact(str(exc))}"
             )
             raise TargetSnowflakeError(msg) from None
-        plans = [
-            ColumnPlan(
-                property_name=prop,
-                column_name=column.name,
-                nullable=is_nullable(properties[prop]),
-                convert=build_converter(properties[prop], column.kind),
-            )
-            for prop, column in columns.items()
-        ]
-        self.file_columns = [plan.column_name for plan in plans] + list(ddl.STAGED_AUDIT_COLUMNS)
-        self.encoder = RowEncoder(
-            columns=plans,
-            required=self.schema.get("required") or [],
+        self.encoder_spec = EncoderSpec(
+            columns=tuple(
+                ColumnSpec(
+                    property_name=prop,
+                    column_name=column.name,
+                    property_schema=properties[prop],
+                    kind=column.kind,
+                )
+                for prop, column in columns.items()
+            ),
+            required=tuple(self.schema.get("required") or ()),
             allow_additional=self.schema.get("additionalProperties", True) is not False,
-            key_properties=self.key_properties,
+            key_properties=tuple(self.key_properties or ()),
             tenant_property=str(config.get("tenant_property", "Division")),
             source_system=str(config.get("source_system", "Exact Online")),
             store_document=bool(config.get("store_document", True)),
         )
+        self.file_columns = [column.name for column in columns.values()] + list(
+            ddl.STAGED_AUDIT_COLUMNS
+        )
+        self.encoder = self.encoder_spec.build()
         self._sequence = self.loader.sequence_counter(self.stream_name)
         self._include_sdc = self.include_sdc_metadata_properties
-        self._last_extracted: tuple[Any, str] = (None, "")
-        self._canonical = canonical_bytes
-        self._encode = self.encoder.encode
+        self._encode_record = self.encoder.encode_record
 
     def _reconcile_columns(self, properties: Mapping[str, Any]) -> dict[str, Column]:
         """Create or evolve the table and return the column each property loads into."""
@@ -247,54 +249,51 @@ class AuditSink(_BatchingSink):
         Raises:
             RecordRejected: The record does not match the schema.
         """
-        document = self._canonical(record)
-        deleted_at = context.get("deleted_at")
-        if deleted_at is None:
-            deleted_text = ""
-        else:
-            try:
-                deleted_text = utc_timestamp(str(deleted_at))
-            except ValueError:
-                msg = f"property '_sdc_deleted_at': invalid date-time {deleted_at!r:.80}"
-                raise RecordRejected(msg) from None
-        if self._include_sdc:
-            record = self._with_sdc_metadata(record, context)
         batch = self._batch or self._open_batch()
-        time_extracted = context.get("time_extracted")
-        last_extracted = self._last_extracted
-        if time_extracted is not None and time_extracted == last_extracted[0]:
-            synced_at = last_extracted[1]
-        else:
-            synced_at = self._synced_at(time_extracted)
+        document = None
+        if self._include_sdc:
+            document = canonical_bytes(record)
+            record = self._with_sdc_metadata(record, context)
         batch[1].write_line(
-            self._encode(
+            self._encode_record(
                 record,
-                document,
-                synced_at=synced_at,
-                deleted_at=deleted_text,
+                time_extracted=context.get("time_extracted"),
+                deleted_at=context.get("deleted_at"),
                 sequence=next(self._sequence),
                 batch_id=batch[0],
+                document=document,
             )
         )
 
-    def _synced_at(self, time_extracted: Any) -> str:
-        """Return `_synced_at`: the message's extraction time, else the receive time."""
-        if time_extracted is not None and time_extracted == self._last_extracted[0]:
-            return self._last_extracted[1]
-        if time_extracted:
-            try:
-                value = utc_timestamp(str(time_extracted))
-            except ValueError:
-                value = _now()
-            self._last_extracted = (time_extracted, value)
-            return value
-        return _now()
+    def write_encoded(self, batch_id: str, data: bytes, rows: int) -> None:
+        """Append rows a worker process encoded for this sink's current batch.
+
+        Args:
+            batch_id: The batch the rows were encoded for (must be the open batch).
+            data: The CSV lines, UTF-8 encoded.
+            rows: How many lines `data` holds.
+        """
+        batch = self._batch or self._open_batch()
+        if batch[0] != batch_id:  # pragma: no cover - the dispatcher never crosses batches
+            msg = f"rows encoded for batch {batch_id} arrived while {batch[0]} is open"
+            raise RuntimeError(msg)
+        batch[1].write_encoded(data, rows)
+
+    @property
+    def sequence(self) -> SequenceCounter:
+        """The stream's `_sequence` counter."""
+        return self._sequence
+
+    @property
+    def parallel_capable(self) -> bool:
+        """Whether records may be encoded by worker processes (no per-record enrichment)."""
+        return not self._include_sdc
 
     def _with_sdc_metadata(
         self, record: dict[str, Any], context: Mapping[str, Any]
     ) -> dict[str, Any]:
         enriched = dict(record)
-        received_at = _now()
+        received_at = utc_now()
         enriched["_sdc_extracted_at"] = context.get("time_extracted")
         enriched["_sdc_received_at"] = received_at
         enriched["_sdc_batched_at"] = received_at
@@ -338,7 +337,7 @@ class QuarantineSink(_BatchingSink):
             str(int(record["line_number"])),
             csv_quote(str(record["reason"])),
             csv_quote(str(record["raw_text"])),
-            _now(),
+            utc_now(),
             self._source,
             self.current_batch_id,
         ]
@@ -347,16 +346,3 @@ class QuarantineSink(_BatchingSink):
     @override
     def process_batch(self, context: dict[str, Any]) -> None:
         self._load_batch(context, [column.name for column in ddl.REJECTED_COLUMNS])
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat()
-
-
-def _timestamp_or(value: Any, fallback: str) -> str:
-    if value is None or value == "":
-        return fallback
-    try:
-        return utc_timestamp(str(value))
-    except ValueError:
-        return fallback

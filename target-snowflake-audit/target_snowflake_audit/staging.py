@@ -41,7 +41,7 @@ class BatchFile:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = path.open("wb")
         self._closed = False
-        self._chunks: queue.Queue[str | None] = queue.Queue(maxsize=_MAX_PENDING_CHUNKS)
+        self._chunks: queue.Queue[str | bytes | None] = queue.Queue(maxsize=_MAX_PENDING_CHUNKS)
         self._error: BaseException | None = None
         self._writer = threading.Thread(
             target=self._compress_chunks, name=f"gzip {path.name}", daemon=True
@@ -52,7 +52,8 @@ class BatchFile:
         compressor = zlib.compressobj(_COMPRESSION_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
         try:
             while (chunk := self._chunks.get()) is not None:
-                self._file.write(compressor.compress(chunk.encode()))
+                data = chunk.encode() if isinstance(chunk, str) else chunk
+                self._file.write(compressor.compress(data))
             self._file.write(compressor.flush())
         except BaseException as exc:
             self._error = exc
@@ -74,6 +75,19 @@ class BatchFile:
         self._buffered += size
         if self._buffered >= _CHUNK_CHARS:
             self._hand_over()
+
+    def write_encoded(self, data: bytes, rows: int) -> None:
+        """Append CSV lines already encoded as UTF-8 (by a worker process).
+
+        Args:
+            data: Whole lines, each with its trailing newline.
+            rows: How many lines `data` holds.
+        """
+        self._hand_over()
+        self.rows += rows
+        self.raw_bytes += len(data)
+        if data:
+            self._chunks.put(data)
 
     def _hand_over(self) -> None:
         if self._buffer:

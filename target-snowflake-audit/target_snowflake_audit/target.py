@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -17,13 +19,16 @@ from typing_extensions import override
 
 from target_snowflake_audit.connector import SnowflakeConnection
 from target_snowflake_audit.ddl import REJECTED_TABLE
+from target_snowflake_audit.dispatch import Chunk, RecordDispatcher
 from target_snowflake_audit.loader import Loader
 from target_snowflake_audit.messages import (
     BadInputError,
+    InvalidJSONLineError,
     LineNumberingReader,
     MissingKeyPropertyError,
     RecordBeforeSchemaError,
     SchemaViolationError,
+    line_text,
 )
 from target_snowflake_audit.records import MissingKeyProperty, RecordRejected
 from target_snowflake_audit.sinks import (
@@ -32,6 +37,11 @@ from target_snowflake_audit.sinks import (
     AuditSink,
     QuarantineSink,
 )
+from target_snowflake_audit.workers import EncodedChunk, RejectionKind
+
+# Records per chunk handed to a worker process: large enough that inter-process overhead is
+# small, small enough that every worker gets work early and memory stays a few MB.
+DEFAULT_CHUNK_ROWS = 1000
 
 # Quarantined input is loaded like a stream, through a sink registered under this name (a tap
 # stream of the same name is refused by AuditSink, since it would load into the same table).
@@ -118,6 +128,20 @@ class TargetSnowflakeAudit(Target):
             description="Stop on bad input, or load it into _rejected_records and go on",
         ),
         th.Property(
+            "parallel_workers",
+            th.IntegerType,
+            description=(
+                "Worker processes that validate and encode records (default: one per CPU; "
+                "0 encodes in the target process)"
+            ),
+        ),
+        th.Property(
+            "parallel_chunk_rows",
+            th.IntegerType,
+            default=DEFAULT_CHUNK_ROWS,
+            description="Records handed to a worker process at a time",
+        ),
+        th.Property(
             "stage_name",
             th.StringType,
             default="_audit_stage",
@@ -153,11 +177,118 @@ class TargetSnowflakeAudit(Target):
         super().__init__(**kwargs)
         if isinstance(self.message_reader, LineNumberingReader):
             self.message_reader.on_invalid_line = self._reject_line
+            if self._workers > 0:
+                self.message_reader.record_lines = self
         self._owned_staging_dir: Path | None = None
         self._registering_quarantine = False
         # Stream maps known to pass records through unchanged, by id (the map is kept so the
         # id cannot be reused); one entry per SCHEMA message.
         self._pass_through: dict[int, tuple[StreamMap, bool]] = {}
+        # Sinks whose RECORD lines go to the dispatcher, by stream (None: ordinary path);
+        # forgotten before every non-RECORD message, since a SCHEMA may replace a sink.
+        self._parallel_sinks: dict[object, AuditSink | None] = {}
+
+    @property
+    def _workers(self) -> int:
+        configured = self.config.get("parallel_workers")
+        return int(configured) if configured is not None else (os.cpu_count() or 1)
+
+    @cached_property
+    def dispatcher(self) -> RecordDispatcher:
+        """Encodes RECORD lines in chunks, in worker processes once a chunk fills up."""
+        return RecordDispatcher(
+            workers=self._workers,
+            chunk_rows=int(self.config.get("parallel_chunk_rows") or DEFAULT_CHUNK_ROWS),
+            keep_going=self._quarantine,
+            on_result=self._apply_chunk,
+            on_batch_full=self._drain_full_batches,
+        )
+
+    def take_record_line(self, stream: object, line_number: int, line: str | bytes) -> bool:
+        """Queue a RECORD line for a worker when its stream allows it (see dispatch.py).
+
+        Args:
+            stream: The message's `stream`.
+            line_number: The input line number.
+            line: The whole line.
+
+        Returns:
+            Whether the line was taken (False: the ordinary per-message path handles it).
+        """
+        if stream in self._parallel_sinks:
+            sink = self._parallel_sinks[stream]
+        else:
+            sink = self._parallel_sinks[stream] = self._parallel_sink(stream)
+        if sink is None:
+            return False
+        self.dispatcher.add(sink, line_number, line)
+        return True
+
+    def _parallel_sink(self, stream: object) -> AuditSink | None:
+        """The sink of a stream whose records pass through unchanged, else None."""
+        if not isinstance(stream, str):
+            return None
+        stream_maps = self.mapper.stream_maps.get(stream)
+        if not stream_maps or len(stream_maps) != 1 or not self._passes_through(stream_maps[0]):
+            return None
+        sink = self._sinks_active.get(stream_maps[0].stream_alias)
+        return sink if isinstance(sink, AuditSink) and sink.parallel_capable else None
+
+    def flush_record_lines(self) -> None:
+        """Apply every queued RECORD line (before any other message and at the end)."""
+        self._parallel_sinks.clear()
+        if "dispatcher" in self.__dict__ and not self.dispatcher.idle:
+            self.dispatcher.flush()
+            if any(sink.is_full for sink in self._sinks_active.values()):
+                self._drain_all_batches()
+
+    def after_record_lines(self, action: Callable[[], None]) -> None:
+        """Handle a STATE message once the records received before it are applied.
+
+        Args:
+            action: Handles the message.
+        """
+        if "dispatcher" in self.__dict__:
+            self.dispatcher.defer(action)
+        else:
+            action()
+
+    def _drain_full_batches(self) -> None:
+        self.logger.info("A batch is full; loading all batches")
+        self._drain_all_batches()
+
+    def _apply_chunk(self, chunk: Chunk, encoded: EncodedChunk) -> None:
+        """Write a chunk's rows to its batch, then handle its rejected lines in order."""
+        sink = chunk.sink
+        if encoded.rows:
+            sink.write_encoded(chunk.batch_id, encoded.data, encoded.rows)
+            sink.tally_record_read(encoded.rows)
+            sink.record_counter_metric.increment(encoded.rows)
+        for rejection in encoded.rejections:
+            error_class: type[BadInputError] = {
+                RejectionKind.SCHEMA: SchemaViolationError,
+                RejectionKind.MISSING_KEY: MissingKeyPropertyError,
+                RejectionKind.INVALID_JSON: InvalidJSONLineError,
+            }.get(rejection.kind, BadInputError)
+            error = error_class(
+                rejection.reason,
+                line_number=chunk.line_numbers[rejection.index],
+                stream=sink.stream_name,
+            )
+            if not self._quarantine:
+                # Lines after this one are not loaded: the run stops here.
+                self.dispatcher.abandon()
+            self._reject(error, raw_text=line_text(chunk.lines[rejection.index]))
+
+    def _drain_all_batches(self) -> None:
+        """Load every open batch, records still in chunks included, then write STATE.
+
+        The SDK's own drains (before SCHEMA, BATCH and ACTIVATE_VERSION messages and at the end)
+        need no flush here: the reader flushes before every message that is not a RECORD.
+        """
+        if "dispatcher" in self.__dict__ and not self.dispatcher.idle:
+            self.dispatcher.flush()
+        self.drain_all()
 
     @cached_property
     def loader(self) -> Loader:
@@ -196,14 +327,14 @@ class TargetSnowflakeAudit(Target):
             return QuarantineSink
         return super().get_sink_class(stream_name)
 
-    def _reject(self, error: BadInputError) -> None:
+    def _reject(self, error: BadInputError, *, raw_text: str | None = None) -> None:
         """Quarantine bad input, or commit everything before it and stop."""
         if not self._quarantine:
             # Load what arrived before the bad line (and emit the last STATE received before
             # it), then stop: nothing valid is lost and the tap can resume from that state.
             self.logger.error("%s", error)
             try:
-                self.drain_all()
+                self._drain_all_batches()
                 self._wait_for_loads()
             finally:
                 self._close()
@@ -221,7 +352,7 @@ class TargetSnowflakeAudit(Target):
                 "stream": error.stream,
                 "line_number": error.line_number,
                 "reason": error.reason,
-                "raw_text": self._line_text.rstrip("\n"),
+                "raw_text": (self._line_text if raw_text is None else raw_text).rstrip("\n"),
             },
             {},
         )
@@ -297,7 +428,7 @@ class TargetSnowflakeAudit(Target):
                 # Drain every sink, not just the full one: the SDK emits STATE only after
                 # drain_all, so this makes a long backfill resumable at each batch boundary.
                 self.logger.info("Batch for stream %r is full; loading all batches", stream_name)
-                self.drain_all()
+                self._drain_all_batches()
 
     def _passes_through(self, stream_map: StreamMap) -> bool:
         """Whether a stream map returns records unchanged (no stream maps, no flattening)."""
@@ -331,6 +462,8 @@ class TargetSnowflakeAudit(Target):
             self.loader.pipeline.wait()
 
     def _close(self) -> None:
+        if "dispatcher" in self.__dict__:
+            self.dispatcher.close()
         if "loader" in self.__dict__:
             self.loader.pipeline.close()
             self.loader.connection.close()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from .conftest import record_message, schema_message, singer_lines, state_message
@@ -41,6 +43,28 @@ def _start_target(config_path: Path, input_path: Path) -> subprocess.Popen[str]:
     )
 
 
+def _children(pid: int) -> set[int]:
+    """Process ids whose parent is `pid` (Linux /proc)."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                children.add(int(stat.parent.name))
+    return children
+
+
+def _wait_until_gone(pids: set[int], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while alive := {pid for pid in pids if Path(f"/proc/{pid}").exists()}:
+        statuses = [Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+                    for pid in alive if Path(f"/proc/{pid}/stat").exists()]  # fmt: skip
+        if all(status == "Z" for status in statuses):
+            return  # exited, waiting to be reaped by init
+        assert time.monotonic() < deadline, f"worker processes {sorted(alive)} outlived the target"
+        time.sleep(0.1)
+
+
 def test_kill_9_mid_batch_then_rerun_loses_nothing(config, warehouse, tmp_path):
     input_path = tmp_path / "input.singer"
     _write_input(input_path)
@@ -50,9 +74,12 @@ def test_kill_9_mid_batch_then_rerun_loses_nothing(config, warehouse, tmp_path):
     crashing = _start_target(config_path, input_path)
     assert crashing.stdout is not None
     first_state = json.loads(crashing.stdout.readline())
+    workers = _children(crashing.pid)
+    assert workers  # records are being encoded by worker processes
     os.kill(crashing.pid, signal.SIGKILL)  # mid-way through the next batch
     crashing.wait(timeout=60)
     assert crashing.returncode == -signal.SIGKILL
+    _wait_until_gone(workers)  # the workers die with the target
 
     # Everything before the emitted STATE is committed.
     acknowledged = first_state["records_sent"]

@@ -1,0 +1,178 @@
+"""Records encoded by worker processes load exactly like records encoded in the target."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import multiprocessing
+import uuid
+from typing import Any
+
+import pytest
+from target_snowflake_audit.messages import BadInputError
+from target_snowflake_audit.target import TargetSnowflakeAudit
+
+from .conftest import base_config, record_message, schema_message, state_message
+
+PROPERTIES: dict[str, Any] = {
+    "ID": {"type": "integer"},
+    "Division": {"type": "integer"},
+    "Amount": {"type": ["number", "null"]},
+    "Description": {"type": ["string", "null"]},
+    "Modified": {"type": ["string", "null"], "format": "date-time"},
+    "InvoiceDate": {"type": ["string", "null"], "format": "date"},
+    "Paid": {"type": ["boolean", "null"]},
+    "Extra": {"type": ["object", "null"]},
+}
+WORKERS = {"parallel_workers": 2, "parallel_chunk_rows": 100}
+
+
+def _record(n: int) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "ID": n,
+        "Division": 100 + n % 3,
+        "Amount": None if n % 11 == 0 else round(n * 1.37 - 500, 2),
+        "Description": f'line {n}: "quoted", comma, ünïcode\nsecond line' if n % 7 else "",
+        "Modified": f"2024-03-{1 + n % 28:02d}T10:{n % 60:02d}:00+0{n % 3}:00",
+        "InvoiceDate": f"2024-02-{1 + n % 28:02d}",
+        "Paid": n % 2 == 0,
+        "Extra": {"n": n, "tags": ["a", n % 5]},
+    }
+    if n % 13 == 0:
+        record["_sdc_deleted_at"] = "2024-04-01T00:00:00Z"
+    return record
+
+
+def _stream(n: int) -> str:
+    return "credit_notes" if n % 4 == 3 else "invoices"
+
+
+def _extracted(n: int) -> dict[str, str]:
+    return {"time_extracted": "2024-05-01T12:00:00+02:00" if n % 2 else "2024-05-01T10:00:00Z"}
+
+
+def _messages(records: int, *, state_every: int, bad: dict[int, Any] | None = None) -> list[str]:
+    """Two interleaved streams; `bad` replaces some invoice records (by n) with others."""
+    lines = [
+        json.dumps(schema_message("invoices", PROPERTIES)),
+        json.dumps(schema_message("credit_notes", PROPERTIES)),
+    ]
+    for n in range(records):
+        stream = _stream(n)
+        record = (bad or {}).get(n, _record(n))
+        lines.append(json.dumps(record_message(stream, record, **_extracted(n))))
+        if (n + 1) % state_every == 0:
+            lines.append(json.dumps(state_message({"sent": n + 1})))
+    return lines
+
+
+def _run(config: dict[str, Any], lines: list[str]) -> tuple[TargetSnowflakeAudit, list[str]]:
+    target = TargetSnowflakeAudit(config=config)
+    stdout = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(stdout):
+            target.listen(io.StringIO("".join(line + "\n" for line in lines)))
+    finally:
+        target.printed = stdout.getvalue().splitlines()  # type: ignore[attr-defined]
+    return target, target.printed  # type: ignore[attr-defined]
+
+
+_COMPARED = (
+    '"id", "division", "amount", "description", "modified", "invoice_date", "paid", '
+    '"extra", "_source_system", "_synced_at", "_division_id", "_record_id", "_record_hash", '
+    '"_deleted_at", "_document"'
+)
+
+
+def _ordered_rows(schema: str, table: str) -> str:
+    return f'SELECT {_COMPARED} FROM "{schema}"."{table}" ORDER BY "_sequence"'  # noqa: S608
+
+
+def _loaded_ids(warehouse: Any) -> set[int]:
+    rows = warehouse('SELECT "id" FROM "invoices" UNION ALL SELECT "id" FROM "credit_notes"')
+    return {row[0] for row in rows}
+
+
+def test_workers_load_the_same_rows_in_the_same_order_as_the_target_process(
+    config, schema_name, warehouse
+):
+    lines = _messages(3_000, state_every=700)
+    serial_schema = schema_name
+    parallel_schema = f"T_{uuid.uuid4().hex[:10].upper()}"
+    _, serial_states = _run({**config, "parallel_workers": 0}, lines)
+    target, parallel_states = _run({**base_config(parallel_schema), **WORKERS}, lines)
+
+    assert target.dispatcher.pool_started
+    assert multiprocessing.active_children() == []  # the workers stopped with the run
+    assert parallel_states == serial_states
+    assert json.loads(parallel_states[-1]) == {"sent": 2_800}
+    for table in ("invoices", "credit_notes"):
+        serial = warehouse(_ordered_rows(serial_schema, table))
+        parallel = warehouse(_ordered_rows(parallel_schema, table))
+        assert len(parallel) == (750 if table == "credit_notes" else 2_250)
+        assert parallel == serial
+        # `_sequence` follows the input order.
+        assert [row[0] for row in parallel] == sorted(row[0] for row in parallel)
+
+
+def test_a_chunk_never_spans_two_batches(config, warehouse):
+    lines = [json.dumps(schema_message("invoices", PROPERTIES))]
+    lines += [json.dumps(record_message("invoices", _record(n))) for n in range(2_000)]
+    _run({**config, **WORKERS, "batch_size_rows": 450}, lines)
+
+    sizes = warehouse(
+        'SELECT COUNT(*) FROM "invoices" GROUP BY "_batch_id" ORDER BY MIN("_sequence")'
+    )
+    assert [size for (size,) in sizes] == [450, 450, 450, 450, 200]
+
+
+def test_a_bad_record_in_a_chunk_stops_the_run_at_its_line(config, warehouse):
+    bad_n = 1_234
+    bad = {bad_n: {**_record(bad_n), "Amount": "not a number"}}
+    lines = _messages(2_000, state_every=100, bad=bad)
+    bad_line = 1 + next(
+        number
+        for number, line in enumerate(lines)
+        if '"record"' in line and json.loads(line)["record"]["ID"] == bad_n
+    )
+    target = TargetSnowflakeAudit(config={**config, **WORKERS})
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout), pytest.raises(BadInputError) as raised:
+        target.listen(io.StringIO("".join(line + "\n" for line in lines)))
+
+    assert target.dispatcher.pool_started
+    message = str(raised.value)
+    assert f"input line {bad_line} (stream 'invoices')" in message
+    assert "'Amount'" in message
+    # The last STATE written is the last one received before the bad record, and every
+    # record before it is committed (records after it are sent again when the tap resumes).
+    states = [json.loads(line) for line in stdout.getvalue().splitlines()]
+    assert states[-1] == {"sent": 1_200}
+    loaded = _loaded_ids(warehouse)
+    assert loaded >= set(range(1_200))
+    assert bad_n not in loaded
+
+
+def test_quarantine_with_workers_keeps_every_good_record(config, warehouse):
+    bad = {
+        150: {**_record(150), "Amount": "a lot"},
+        640: {key: value for key, value in _record(640).items() if key != "ID"},
+        641: {**_record(641), "Modified": "yesterday"},
+    }
+    lines = _messages(1_500, state_every=400, bad=bad)
+    _run({**config, **WORKERS, "on_invalid_record": "quarantine"}, lines)
+
+    loaded = _loaded_ids(warehouse)
+    assert loaded == set(range(1_500)) - {150, 640, 641}
+    rejected = warehouse(
+        'SELECT "line_number", "reason", "raw_text" FROM "_rejected_records" ORDER BY "line_number"'
+    )
+    assert [row[0] for row in rejected] == [
+        1 + lines.index(json.dumps(record_message(_stream(n), bad[n], **_extracted(n))))
+        for n in (150, 640, 641)
+    ]
+    assert [row[2] for row in rejected] == [lines[row[0] - 1] for row in rejected]
+    assert "'Amount'" in rejected[0][1]
+    assert "missing" in rejected[1][1]
+    assert "'Modified'" in rejected[2][1]
