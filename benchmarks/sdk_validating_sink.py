@@ -2,8 +2,9 @@
 
 A Singer SDK target whose sink does nothing with a record after the SDK has validated it (the
 SDK's jsonschema validation and date-time parsing, as every SDK target runs them by default).
-Its rows/s on the benchmark input says how fast this machine is compared with the machines the
-goal was written for (about 6,500 rows/s there).
+Its records per CPU-second on the benchmark input (a one-process figure, little affected by other
+load) say how fast this machine is compared with the machines the goal was written for (about
+6,500 rows/s there).
 
     .venv/bin/python benchmarks/sdk_validating_sink.py INPUT_FILE
 """
