@@ -52,11 +52,21 @@ REJECTED_COLUMNS: tuple[Column, ...] = (
     Column("_batch_id", ColumnKind.STRING),
 )
 
-CSV_FILE_FORMAT = (
-    "TYPE = CSV COMPRESSION = GZIP FIELD_DELIMITER = ',' "
-    "FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE_UNENCLOSED_FIELD = NONE "
-    "EMPTY_FIELD_AS_NULL = TRUE"
-)
+
+def csv_file_format(compression: str) -> str:
+    """Return the COPY file format of batch files.
+
+    Args:
+        compression: The COMPRESSION option (`AUTO` for zstd, `GZIP`).
+
+    Returns:
+        The format options.
+    """
+    return (
+        f"TYPE = CSV COMPRESSION = {compression} FIELD_DELIMITER = ',' "
+        "FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE_UNENCLOSED_FIELD = NONE "
+        "EMPTY_FIELD_AS_NULL = TRUE"
+    )
 
 
 def _column_definition(column: Column) -> str:
@@ -137,30 +147,34 @@ def create_current_view(view: str, table: str) -> str:
     )
 
 
-def put_file(local_path: str, stage_location: str) -> str:
-    """Return PUT of a local gzip file into a stage directory.
+def put_file(local_path: str, stage_location: str, source_compression: str) -> str:
+    """Return PUT of a local compressed file into a stage directory.
 
     Args:
         local_path: Absolute local path (forward slashes).
         stage_location: `@stage/dir/` location.
+        source_compression: How the file is compressed (`ZSTD`, `GZIP`).
 
     Returns:
         The statement.
     """
     escaped = local_path.replace("'", "\\'")
     return (
-        f"PUT 'file://{escaped}' {stage_location} "
-        "AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE PARALLEL = 4"
+        f"PUT 'file://{escaped}' {stage_location} AUTO_COMPRESS = FALSE "
+        f"SOURCE_COMPRESSION = {source_compression} OVERWRITE = TRUE PARALLEL = 4"
     )
 
 
-def copy_into(table: str, column_names: Sequence[str], stage_location: str) -> str:
+def copy_into(
+    table: str, column_names: Sequence[str], stage_location: str, compression: str
+) -> str:
     """Return one COPY INTO with an explicit column list and no transform.
 
     Args:
         table: The qualified table identifier.
         column_names: The columns in file order.
         stage_location: `@stage/dir/` holding exactly this batch's file.
+        compression: The file format's COMPRESSION (`AUTO` for zstd, `GZIP`).
 
     Returns:
         The statement.
@@ -168,7 +182,7 @@ def copy_into(table: str, column_names: Sequence[str], stage_location: str) -> s
     columns = ", ".join(quote(name) for name in column_names)
     return (
         f"COPY INTO {table} ({columns}) FROM {stage_location} "
-        f"FILE_FORMAT = ({CSV_FILE_FORMAT}) ON_ERROR = ABORT_STATEMENT"
+        f"FILE_FORMAT = ({csv_file_format(compression)}) ON_ERROR = ABORT_STATEMENT"
     )
 
 

@@ -17,7 +17,7 @@ from target_snowflake_audit import ddl
 from target_snowflake_audit.connector import SnowflakeConnection, TargetSnowflakeError
 from target_snowflake_audit.naming import quote
 from target_snowflake_audit.pipeline import LoadPipeline
-from target_snowflake_audit.staging import BatchFile
+from target_snowflake_audit.staging import BatchFile, Compression
 
 # fakesnow cannot parse REMOVE; real Snowflake never answers a REMOVE with a parser error.
 _EMULATOR_REMOVE_ERROR = re.compile(r"syntax error at or near \"?REMOVE", re.IGNORECASE)
@@ -116,6 +116,11 @@ class Loader:
         self.pipeline = LoadPipeline(self.logger)
 
     @property
+    def compression(self) -> Compression:
+        """How batch files are compressed (`stage_compression`)."""
+        return Compression(str(self.config.get("stage_compression") or "zstd"))
+
+    @property
     def stage(self) -> str:
         """The qualified named internal stage."""
         return self.connection.qualified(str(self.config.get("stage_name", "_audit_stage")))
@@ -183,7 +188,9 @@ class Loader:
         """
         number = self._batch_numbers[table] = self._batch_numbers.get(table, 0) + 1
         batch_id = f"{self.run_id}-{table}-{number:06d}"
-        return batch_id, BatchFile(self.staging_dir / f"{batch_id}.csv.gz")
+        compression = self.compression
+        path = self.staging_dir / f"{batch_id}.csv{compression.extension}"
+        return batch_id, BatchFile(path, compression)
 
     def load(
         self,
@@ -212,9 +219,12 @@ class Loader:
         path = batch_file.close()
         qualified_table = self.connection.qualified(table)
         location = f"@{self.stage}/{table}/{batch_id}/"
+        compression = batch_file.compression
+        put = ddl.put_file(path.resolve().as_posix(), location, compression.source_compression)
+        copy = ddl.copy_into(qualified_table, columns, location, compression.copy_compression)
         try:
-            self.connection.execute(ddl.put_file(path.resolve().as_posix(), location))
-            results = self.connection.execute(ddl.copy_into(qualified_table, columns, location))
+            self.connection.execute(put)
+            results = self.connection.execute(copy)
         except (sf_errors.Error, TargetSnowflakeError) as exc:
             msg = (
                 f"loading stream {stream_name!r} into table {qualified_table} failed: "

@@ -1,4 +1,4 @@
-"""The append-only sink: records stream into a gzip CSV per batch, loaded with one COPY."""
+"""The append-only sink: records stream into a compressed CSV per batch, loaded with one COPY."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from target_snowflake_audit.types import (
     column_kind,
     kind_from_information_schema,
 )
+from target_snowflake_audit.workers import EncodedChunk
 
 DEFAULT_BATCH_SIZE_ROWS = 100_000
 DEFAULT_BATCH_MAX_BYTES = 512 * 1024 * 1024
@@ -265,19 +266,20 @@ class AuditSink(_BatchingSink):
             )
         )
 
-    def write_encoded(self, batch_id: str, data: bytes, rows: int) -> None:
+    def write_encoded(self, batch_id: str, encoded: EncodedChunk) -> None:
         """Append rows a worker process encoded for this sink's current batch.
 
         Args:
             batch_id: The batch the rows were encoded for (must be the open batch).
-            data: The CSV lines, UTF-8 encoded.
-            rows: How many lines `data` holds.
+            encoded: The worker's result.
         """
         batch = self._batch or self._open_batch()
         if batch[0] != batch_id:  # pragma: no cover - the dispatcher never crosses batches
             msg = f"rows encoded for batch {batch_id} arrived while {batch[0]} is open"
             raise RuntimeError(msg)
-        batch[1].write_encoded(data, rows)
+        batch[1].write_encoded(
+            encoded.data, encoded.rows, encoded.raw_size, compressed=encoded.compressed
+        )
 
     @property
     def sequence(self) -> SequenceCounter:

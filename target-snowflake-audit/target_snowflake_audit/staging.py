@@ -1,18 +1,27 @@
-"""Gzip CSV batch files on local disk, one open file per stream.
+"""Compressed CSV batch files on local disk, one open file per stream.
 
 Rows are appended as CSV lines as records arrive, so memory holds a few small buffers per
-stream whatever the batch size. Compression runs in a helper thread (zlib releases the GIL),
-so it overlaps with decoding and validating the next records. File names are deterministic per
-batch (`<batch_id>.csv.gz`), and each batch gets its own stage directory, so a retried PUT
-overwrites the same object and a retried COPY is skipped by Snowflake's load metadata.
+stream whatever the batch size. Compression runs in a helper thread (zlib and zstandard release
+the GIL), so it overlaps with decoding and validating the next records. File names are
+deterministic per batch (`<batch_id>.csv.zst`), and each batch gets its own stage directory, so a
+retried PUT overwrites the same object and a retried COPY is skipped by Snowflake's load metadata.
+
+Zstandard (the default) compresses this CSV about three times faster than gzip level 1 and
+smaller. A zstd file may hold several frames (RFC 8878, section 3), so rows that worker
+processes compressed themselves are appended as they are; gzip files are one stream compressed
+here.
 """
 
 from __future__ import annotations
 
+import enum
 import queue
 import threading
 import zlib
 from pathlib import Path
+from typing import NamedTuple, Protocol
+
+import zstandard
 
 # Lines are joined and handed to the compressor in chunks of this many characters.
 _CHUNK_CHARS = 1 << 20
@@ -23,16 +32,80 @@ _COMPRESSION_LEVEL = 1
 _GZIP_WBITS = 31
 
 
+class Compression(enum.Enum):
+    """How batch files are compressed (the `stage_compression` setting)."""
+
+    ZSTD = "zstd"
+    GZIP = "gzip"
+
+    @property
+    def extension(self) -> str:
+        """File name suffix after `.csv`."""
+        return ".zst" if self is Compression.ZSTD else ".gz"
+
+    @property
+    def source_compression(self) -> str:
+        """The PUT's SOURCE_COMPRESSION (the file is uploaded as it is)."""
+        return self.name
+
+    @property
+    def copy_compression(self) -> str:
+        """The COPY file format's COMPRESSION.
+
+        Snowflake's AUTO detects zstd (only Brotli needs naming); the emulator cannot parse
+        `COMPRESSION = ZSTD` but reads AUTO by the file extension.
+        """
+        return "AUTO" if self is Compression.ZSTD else "GZIP"
+
+
+class _Compressor(Protocol):
+    def compress(self, data: bytes) -> bytes: ...
+
+    def flush(self) -> bytes: ...
+
+
+class _ZstdFrames:
+    """Compresses each piece into its own zstd frame."""
+
+    def __init__(self) -> None:
+        self._compressor = zstandard.ZstdCompressor(level=_COMPRESSION_LEVEL)
+
+    def compress(self, data: bytes) -> bytes:
+        return self._compressor.compress(data)
+
+    def flush(self) -> bytes:
+        return b""
+
+
+def zstd_frame(data: bytes) -> bytes:
+    """Compress bytes into one zstd frame, as batch files hold them.
+
+    Args:
+        data: CSV lines.
+
+    Returns:
+        The frame.
+    """
+    return zstandard.ZstdCompressor(level=_COMPRESSION_LEVEL).compress(data)
+
+
+class _Piece(NamedTuple):
+    data: str | bytes
+    compressed: bool
+
+
 class BatchFile:
     """A gzip CSV file being filled with one batch of rows."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, compression: Compression = Compression.ZSTD) -> None:
         """Create the file (truncating a leftover from a crashed run).
 
         Args:
             path: Where to write.
+            compression: How the file is compressed.
         """
         self.path = path
+        self.compression = compression
         self.rows = 0
         self.raw_bytes = 0
         """Characters written so far (the uncompressed size, for batch_max_bytes)."""
@@ -41,7 +114,7 @@ class BatchFile:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = path.open("wb")
         self._closed = False
-        self._chunks: queue.Queue[str | bytes | None] = queue.Queue(maxsize=_MAX_PENDING_CHUNKS)
+        self._chunks: queue.Queue[_Piece | None] = queue.Queue(maxsize=_MAX_PENDING_CHUNKS)
         self._error: BaseException | None = None
         self._writer = threading.Thread(
             target=self._compress_chunks, name=f"gzip {path.name}", daemon=True
@@ -49,11 +122,15 @@ class BatchFile:
         self._writer.start()
 
     def _compress_chunks(self) -> None:
-        compressor = zlib.compressobj(_COMPRESSION_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
+        compressor: _Compressor = (
+            _ZstdFrames()
+            if self.compression is Compression.ZSTD
+            else zlib.compressobj(_COMPRESSION_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
+        )
         try:
-            while (chunk := self._chunks.get()) is not None:
-                data = chunk.encode() if isinstance(chunk, str) else chunk
-                self._file.write(compressor.compress(data))
+            while (piece := self._chunks.get()) is not None:
+                data = piece.data.encode() if isinstance(piece.data, str) else piece.data
+                self._file.write(data if piece.compressed else compressor.compress(data))
             self._file.write(compressor.flush())
         except BaseException as exc:
             self._error = exc
@@ -76,22 +153,27 @@ class BatchFile:
         if self._buffered >= _CHUNK_CHARS:
             self._hand_over()
 
-    def write_encoded(self, data: bytes, rows: int) -> None:
-        """Append CSV lines already encoded as UTF-8 (by a worker process).
+    def write_encoded(self, data: bytes, rows: int, raw_size: int, *, compressed: bool) -> None:
+        """Append CSV lines a worker process encoded (and, for zstd, compressed).
 
         Args:
-            data: Whole lines, each with its trailing newline.
+            data: Whole lines, each with its trailing newline, as UTF-8 or one zstd frame.
             rows: How many lines `data` holds.
+            raw_size: Their uncompressed size in bytes.
+            compressed: Whether `data` is a zstd frame (only for zstd files).
         """
+        if compressed and self.compression is not Compression.ZSTD:
+            msg = "only zstd batch files take pre-compressed rows"
+            raise ValueError(msg)
         self._hand_over()
         self.rows += rows
-        self.raw_bytes += len(data)
+        self.raw_bytes += raw_size
         if data:
-            self._chunks.put(data)
+            self._chunks.put(_Piece(data, compressed))
 
     def _hand_over(self) -> None:
         if self._buffer:
-            self._chunks.put("".join(self._buffer))
+            self._chunks.put(_Piece("".join(self._buffer), compressed=False))
             self._buffer.clear()
             self._buffered = 0
 

@@ -142,6 +142,13 @@ class TargetSnowflakeAudit(Target):
             description="Records handed to a worker process at a time",
         ),
         th.Property(
+            "stage_compression",
+            th.StringType,
+            default="zstd",
+            allowed_values=["zstd", "gzip"],
+            description="How batch files are compressed before PUT",
+        ),
+        th.Property(
             "stage_name",
             th.StringType,
             default="_audit_stage",
@@ -261,7 +268,7 @@ class TargetSnowflakeAudit(Target):
         """Write a chunk's rows to its batch, then handle its rejected lines in order."""
         sink = chunk.sink
         if encoded.rows:
-            sink.write_encoded(chunk.batch_id, encoded.data, encoded.rows)
+            sink.write_encoded(chunk.batch_id, encoded)
             sink.tally_record_read(encoded.rows)
             sink.record_counter_metric.increment(encoded.rows)
         for rejection in encoded.rejections:

@@ -26,6 +26,7 @@ from target_snowflake_audit.records import (
     RecordRejected,
     RowEncoder,
 )
+from target_snowflake_audit.staging import zstd_frame
 
 # msgspec decodes a Singer line about 2.5 times faster than the json module.
 _DECODER = msgspec.json.Decoder()
@@ -62,7 +63,11 @@ class EncodedChunk:
     """The CSV lines of a chunk's valid records, and the lines that were rejected."""
 
     data: bytes
+    """The CSV lines, UTF-8, or one zstd frame of them when the job asked to compress."""
     rows: int
+    raw_size: int
+    """Uncompressed size of the lines in bytes."""
+    compressed: bool
     rejections: tuple[Rejection, ...]
 
 
@@ -100,6 +105,8 @@ class ChunkJob:
     batch_id: str
     keep_going: bool
     """Encode the lines after a rejected one too (quarantine), or stop there."""
+    compress: bool
+    """Return the lines as one zstd frame (compression runs in the worker, in parallel)."""
 
 
 def encode_chunk(job: ChunkJob) -> EncodedChunk:
@@ -145,7 +152,14 @@ def encode_chunk(job: ChunkJob) -> EncodedChunk:
             rejections.append(Rejection(index, RejectionKind.INVALID_JSON, f"invalid JSON: {exc}"))
         if not job.keep_going:
             break
-    return EncodedChunk("".join(rows).encode(), len(rows), tuple(rejections))
+    data = "".join(rows).encode()
+    return EncodedChunk(
+        data=zstd_frame(data) if job.compress and data else data,
+        rows=len(rows),
+        raw_size=len(data),
+        compressed=job.compress and bool(data),
+        rejections=tuple(rejections),
+    )
 
 
 def init_worker(parent_pid: int) -> None:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import json
 import multiprocessing
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
+import zstandard
+from fakesnow.transforms.stage import LOCAL_BUCKET_PATH
 from target_snowflake_audit.messages import BadInputError
 from target_snowflake_audit.target import TargetSnowflakeAudit
 
-from .conftest import base_config, record_message, schema_message, state_message
+from .conftest import DATABASE, base_config, record_message, schema_message, state_message
 
 PROPERTIES: dict[str, Any] = {
     "ID": {"type": "integer"},
@@ -94,14 +98,16 @@ def _loaded_ids(warehouse: Any) -> set[int]:
     return {row[0] for row in rows}
 
 
+@pytest.mark.parametrize("compression", ["zstd", "gzip"])
 def test_workers_load_the_same_rows_in_the_same_order_as_the_target_process(
-    config, schema_name, warehouse
+    config, schema_name, warehouse, compression
 ):
     lines = _messages(3_000, state_every=700)
     serial_schema = schema_name
     parallel_schema = f"T_{uuid.uuid4().hex[:10].upper()}"
-    _, serial_states = _run({**config, "parallel_workers": 0}, lines)
-    target, parallel_states = _run({**base_config(parallel_schema), **WORKERS}, lines)
+    settings = {"stage_compression": compression}
+    _, serial_states = _run({**config, **settings, "parallel_workers": 0}, lines)
+    target, parallel_states = _run({**base_config(parallel_schema), **settings, **WORKERS}, lines)
 
     assert target.dispatcher.pool_started
     assert multiprocessing.active_children() == []  # the workers stopped with the run
@@ -114,6 +120,25 @@ def test_workers_load_the_same_rows_in_the_same_order_as_the_target_process(
         assert parallel == serial
         # `_sequence` follows the input order.
         assert [row[0] for row in parallel] == sorted(row[0] for row in parallel)
+
+
+def test_staged_files_are_zstd_frames_holding_every_row(config, schema_name, warehouse):
+    lines = [json.dumps(schema_message("invoices", PROPERTIES))]
+    lines += [json.dumps(record_message("invoices", _record(n))) for n in range(1_000)]
+    _run({**config, **WORKERS}, lines)
+
+    # The emulator keeps staged files (it cannot REMOVE); read the one this run uploaded.
+    stage_dir = Path(LOCAL_BUCKET_PATH) / DATABASE / schema_name / "_audit_stage" / "invoices"
+    (staged,) = stage_dir.glob("*/*.csv.zst")
+    data = staged.read_bytes()
+    assert data.startswith(b"\x28\xb5\x2f\xfd")  # zstd magic number
+    frames = data.count(b"\x28\xb5\x2f\xfd")
+    assert frames > 1  # one per chunk: workers compress their own rows
+    reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True)
+    text = reader.read().decode()
+    assert len(next(csv.reader(io.StringIO(text)))) == len(PROPERTIES) + 9  # + audit columns
+    assert len(list(csv.reader(io.StringIO(text)))) == 1_000
+    assert warehouse('SELECT COUNT(*) FROM "invoices"') == [(1_000,)]
 
 
 def test_a_chunk_never_spans_two_batches(config, warehouse):
