@@ -194,6 +194,8 @@ class TargetSnowflakeAudit(Target):
         # Sinks whose RECORD lines go to the dispatcher, by stream (None: ordinary path);
         # forgotten before every non-RECORD message, since a SCHEMA may replace a sink.
         self._parallel_sinks: dict[object, AuditSink | None] = {}
+        # Set when a worker's rows filled a batch by bytes; drained before the next line.
+        self._drain_requested = False
 
     @property
     def _workers(self) -> int:
@@ -229,6 +231,8 @@ class TargetSnowflakeAudit(Target):
         if sink is None:
             return False
         self.dispatcher.add(sink, line_number, line)
+        if self._drain_requested:
+            self._drain_all_batches()
         return True
 
     def _parallel_sink(self, stream: object) -> AuditSink | None:
@@ -271,6 +275,8 @@ class TargetSnowflakeAudit(Target):
             sink.write_encoded(chunk.batch_id, encoded)
             sink.tally_record_read(encoded.rows)
             sink.record_counter_metric.increment(encoded.rows)
+            # Rows filling a batch are drained at dispatch; `batch_max_bytes` shows only here.
+            self._drain_requested = self._drain_requested or sink.is_full
         for rejection in encoded.rejections:
             error_class: type[BadInputError] = {
                 RejectionKind.SCHEMA: SchemaViolationError,
@@ -295,6 +301,7 @@ class TargetSnowflakeAudit(Target):
         """
         if "dispatcher" in self.__dict__ and not self.dispatcher.idle:
             self.dispatcher.flush()
+        self._drain_requested = False
         self.drain_all()
 
     @cached_property

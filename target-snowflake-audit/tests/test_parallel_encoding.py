@@ -152,6 +152,19 @@ def test_a_chunk_never_spans_two_batches(config, warehouse):
     assert [size for (size,) in sizes] == [450, 450, 450, 450, 200]
 
 
+def test_batch_max_bytes_also_closes_batches_encoded_by_workers(config, warehouse):
+    lines = [json.dumps(schema_message("invoices", PROPERTIES))]
+    lines += [json.dumps(record_message("invoices", _record(n))) for n in range(4_000)]
+    _run({**config, **WORKERS, "batch_max_bytes": 100_000}, lines)  # about 90 rows
+
+    sizes = [size for (size,) in warehouse('SELECT COUNT(*) FROM "invoices" GROUP BY "_batch_id"')]
+    assert sum(sizes) == 4_000
+    assert len(sizes) >= 4
+    # A batch overshoots by the chunks already handed out when it fills (3 per worker, plus
+    # the one being filled): bounded, and small next to the default 512 MB.
+    assert max(sizes) <= 100 * (2 * 3 + 2)
+
+
 def test_a_bad_record_in_a_chunk_stops_the_run_at_its_line(config, warehouse):
     bad_n = 1_234
     bad = {bad_n: {**_record(bad_n), "Amount": "not a number"}}
