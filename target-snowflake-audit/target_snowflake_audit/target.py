@@ -5,10 +5,12 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from singer_sdk import Target
@@ -470,6 +472,25 @@ class TargetSnowflakeAudit(Target):
             self._wait_for_loads()
         finally:
             self._close()
+
+    # The SDK's SIGTERM/SIGINT handler drains every sink and exits with status 0 at once: the
+    # loads it starts run in the background here, so they would be cut off, and 0 would tell a
+    # scheduler that the run finished. This one drops the records still in worker chunks (their
+    # STATE was not handled yet), loads everything else, writes the STATE that covers it, and
+    # exits with 128 + the signal number.
+    @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        self.logger.warning(
+            "Received signal %d: loading the records received so far, then stopping", signum
+        )
+        try:
+            if "dispatcher" in self.__dict__:
+                self.dispatcher.abandon()
+            self.drain_all(is_endofpipe=True)
+            self._wait_for_loads()
+        finally:
+            self._close()
+        sys.exit(128 + signum)
 
     def _wait_for_loads(self) -> None:
         if "loader" in self.__dict__:

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from .conftest import record_message, schema_message, singer_lines, state_message
 
 RECORDS = 12_000
@@ -96,3 +98,28 @@ def test_kill_9_mid_batch_then_rerun_loses_nothing(config, warehouse, tmp_path):
     rows = warehouse('SELECT "id" FROM "journal_lines"')
     assert {row[0] for row in rows} == set(range(RECORDS))
     assert len(rows) >= RECORDS  # at-least-once: the crashed run's batches stay as well
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_termination_signal_loads_what_arrived_writes_its_state_and_fails(
+    config, warehouse, tmp_path, signum
+):
+    input_path = tmp_path / "input.singer"
+    _write_input(input_path)
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps({**config, "batch_size_rows": 2_000}))
+
+    process = _start_target(config_path, input_path)
+    assert process.stdout is not None
+    states = [json.loads(process.stdout.readline())]
+    workers = _children(process.pid)
+    process.send_signal(signum)
+    rest, _ = process.communicate(timeout=120)
+    states += [json.loads(line) for line in rest.splitlines()]
+
+    assert process.returncode == 128 + signum  # not 0: the input was not finished
+    assert len(states) >= 2  # the STATE covering what was loaded after the signal
+    _wait_until_gone(workers)
+    acknowledged = states[-1]["records_sent"]
+    committed = {row[0] for row in warehouse('SELECT "id" FROM "journal_lines"')}
+    assert set(range(acknowledged)) <= committed
