@@ -44,6 +44,9 @@ from target_snowflake_audit.workers import EncodedChunk, RejectionKind
 # Records per chunk handed to a worker process: large enough that inter-process overhead is
 # small, small enough that every worker gets work early and memory stays a few MB.
 DEFAULT_CHUNK_ROWS = 1000
+# Default worker processes at most: four encode well over 100,000 rows/s, more than one target
+# process can read and load, and each worker costs about 35 MB.
+DEFAULT_MAX_WORKERS = 4
 
 # Quarantined input is loaded like a stream, through a sink registered under this name (a tap
 # stream of the same name is refused by AuditSink, since it would load into the same table).
@@ -133,8 +136,8 @@ class TargetSnowflakeAudit(Target):
             "parallel_workers",
             th.IntegerType,
             description=(
-                "Worker processes that validate and encode records (default: one per CPU; "
-                "0 encodes in the target process)"
+                "Worker processes that validate and encode records (default: one per CPU, "
+                "at most 4; 0 encodes in the target process)"
             ),
         ),
         th.Property(
@@ -202,7 +205,9 @@ class TargetSnowflakeAudit(Target):
     @property
     def _workers(self) -> int:
         configured = self.config.get("parallel_workers")
-        return int(configured) if configured is not None else (os.cpu_count() or 1)
+        if configured is not None:
+            return int(configured)
+        return min(os.cpu_count() or 1, DEFAULT_MAX_WORKERS)
 
     @cached_property
     def dispatcher(self) -> RecordDispatcher:
