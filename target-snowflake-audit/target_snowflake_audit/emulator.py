@@ -9,11 +9,19 @@ is unchanged; only the emulator is patched, in this process.
 
 `python -m target_snowflake_audit.emulator -s --host 127.0.0.1 -p PORT` is a drop-in
 replacement for `fakesnow -s ...` (same arguments) that serves the fixed emulator.
+
+fakesnow keeps every staged file in a temporary directory it creates at import and never
+removes (hundreds of MB per benchmark run); both entry points here remove it when the emulator
+stops.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
+import shutil
+import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -23,6 +31,14 @@ from typing import Any
 _POSITIONAL_COLUMN = re.compile(r"column\d+")
 _patch_lock = threading.Lock()
 _patched = False
+_servers_running = 0
+
+
+def remove_staged_files() -> None:
+    """Delete fakesnow's stage directory of this process (recreated on the next PUT)."""
+    from fakesnow.transforms import stage  # noqa: PLC0415 - optional test-only dependency
+
+    shutil.rmtree(stage.LOCAL_BUCKET_PATH, ignore_errors=True)
 
 
 def apply_copy_column_fix() -> None:
@@ -62,9 +78,18 @@ def server(host: str = "127.0.0.1", port: int | None = None) -> Iterator[dict[st
     """
     import fakesnow  # noqa: PLC0415
 
+    global _servers_running  # noqa: PLW0603 - counts servers sharing this process's stage dir
     apply_copy_column_fix()
-    with fakesnow.server(host=host, port=port) as kwargs:
-        yield dict(kwargs)
+    with _patch_lock:
+        _servers_running += 1
+    try:
+        with fakesnow.server(host=host, port=port) as kwargs:
+            yield dict(kwargs)
+    finally:
+        with _patch_lock:
+            _servers_running -= 1
+            if not _servers_running:
+                remove_staged_files()
 
 
 def main() -> None:
@@ -72,6 +97,10 @@ def main() -> None:
     from fakesnow.cli import main as fakesnow_main  # noqa: PLC0415
 
     apply_copy_column_fix()
+    atexit.register(remove_staged_files)
+    # fakesnow's server stops cleanly only on SIGINT; SIGTERM (how process managers and the
+    # demo stop it) would end the process without running the clean-up above.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: os.kill(os.getpid(), signal.SIGINT))
     sys.exit(fakesnow_main(sys.argv[1:]))
 
 
