@@ -22,7 +22,7 @@ _MAX_QUEUED_JOBS = 16
 
 
 class LoadPipeline:
-    """A single background worker running load and STATE jobs in order."""
+    """A single background thread running load and STATE jobs in order."""
 
     def __init__(self, logger: logging.Logger) -> None:
         """Start the worker.
