@@ -394,12 +394,12 @@ class RowEncoder:
 
         Args:
             record: The record (after stream maps).
-            document: The `_document` bytes when they are not the record's own canonical
-                JSON (the record carries added `_sdc_*` metadata); see `canonical_bytes`.
             time_extracted: The message's `time_extracted` (None when absent).
             deleted_at: The record's `_sdc_deleted_at`, captured before any stripping.
             sequence: `_sequence`.
             batch_id: `_batch_id`.
+            document: The `_document` bytes when they are not the record's own canonical
+                JSON (the record carries added `_sdc_*` metadata); see `canonical_bytes`.
 
         Returns:
             The CSV line including the newline.
@@ -416,8 +416,9 @@ class RowEncoder:
                 msg = f"property '_sdc_deleted_at': invalid date-time {deleted_at!r:.80}"
                 raise RecordRejected(msg) from None
         last = self._last_extracted
-        synced_at = last[1] if time_extracted is not None and time_extracted == last[0] else ""
-        if not synced_at:
+        if time_extracted is not None and time_extracted == last[0]:
+            synced_at = last[1]
+        else:
             synced_at = self._synced_at(time_extracted)
         return self.encode(
             record,

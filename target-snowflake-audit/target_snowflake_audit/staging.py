@@ -19,7 +19,7 @@ import queue
 import threading
 import zlib
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, cast
 
 import zstandard
 
@@ -64,17 +64,8 @@ class _Compressor(Protocol):
     def flush(self) -> bytes: ...
 
 
-class _ZstdFrames:
-    """Compresses each piece into its own zstd frame."""
-
-    def __init__(self) -> None:
-        self._compressor = zstandard.ZstdCompressor(level=_COMPRESSION_LEVEL)
-
-    def compress(self, data: bytes) -> bytes:
-        return self._compressor.compress(data)
-
-    def flush(self) -> bytes:
-        return b""
+# A zstd compressor is not thread-safe; each thread keeps one and reuses its context.
+_zstd = threading.local()
 
 
 def zstd_frame(data: bytes) -> bytes:
@@ -86,7 +77,19 @@ def zstd_frame(data: bytes) -> bytes:
     Returns:
         The frame.
     """
-    return zstandard.ZstdCompressor(level=_COMPRESSION_LEVEL).compress(data)
+    compressor = getattr(_zstd, "compressor", None)
+    if compressor is None:
+        compressor = _zstd.compressor = zstandard.ZstdCompressor(level=_COMPRESSION_LEVEL)
+    return cast("bytes", compressor.compress(data))
+
+
+class _ZstdFrames:
+    """Compresses each piece into its own zstd frame."""
+
+    compress = staticmethod(zstd_frame)
+
+    def flush(self) -> bytes:
+        return b""
 
 
 class _Piece(NamedTuple):
@@ -95,7 +98,7 @@ class _Piece(NamedTuple):
 
 
 class BatchFile:
-    """A gzip CSV file being filled with one batch of rows."""
+    """A compressed CSV file being filled with one batch of rows."""
 
     def __init__(self, path: Path, compression: Compression = Compression.ZSTD) -> None:
         """Create the file (truncating a leftover from a crashed run).

@@ -48,6 +48,13 @@ DEFAULT_CHUNK_ROWS = 1000
 # process can read and load, and each worker costs about 35 MB.
 DEFAULT_MAX_WORKERS = 4
 
+# The error reported for each kind of line a worker rejects (MALFORMED: plain BadInputError).
+_REJECTION_ERRORS: dict[str, type[BadInputError]] = {
+    RejectionKind.SCHEMA: SchemaViolationError,
+    RejectionKind.MISSING_KEY: MissingKeyPropertyError,
+    RejectionKind.INVALID_JSON: InvalidJSONLineError,
+}
+
 # Quarantined input is loaded like a stream, through a sink registered under this name (a tap
 # stream of the same name is refused by AuditSink, since it would load into the same table).
 _QUARANTINE_STREAM = REJECTED_TABLE
@@ -187,6 +194,14 @@ class TargetSnowflakeAudit(Target):
     @override
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # Cheap to build: worker processes start only once a chunk of lines has filled up.
+        self.dispatcher = RecordDispatcher(
+            workers=self._workers,
+            chunk_rows=int(self.config.get("parallel_chunk_rows") or DEFAULT_CHUNK_ROWS),
+            keep_going=self._quarantine,
+            on_result=self._apply_chunk,
+            on_batch_full=self._drain_full_batches,
+        )
         if isinstance(self.message_reader, LineNumberingReader):
             self.message_reader.on_invalid_line = self._reject_line
             if self._workers > 0:
@@ -208,17 +223,6 @@ class TargetSnowflakeAudit(Target):
         if configured is not None:
             return int(configured)
         return min(os.cpu_count() or 1, DEFAULT_MAX_WORKERS)
-
-    @cached_property
-    def dispatcher(self) -> RecordDispatcher:
-        """Encodes RECORD lines in chunks, in worker processes once a chunk fills up."""
-        return RecordDispatcher(
-            workers=self._workers,
-            chunk_rows=int(self.config.get("parallel_chunk_rows") or DEFAULT_CHUNK_ROWS),
-            keep_going=self._quarantine,
-            on_result=self._apply_chunk,
-            on_batch_full=self._drain_full_batches,
-        )
 
     def take_record_line(self, stream: object, line_number: int, line: str | bytes) -> bool:
         """Queue a RECORD line for a worker when its stream allows it (see dispatch.py).
@@ -255,7 +259,7 @@ class TargetSnowflakeAudit(Target):
     def flush_record_lines(self) -> None:
         """Apply every queued RECORD line (before any other message and at the end)."""
         self._parallel_sinks.clear()
-        if "dispatcher" in self.__dict__ and not self.dispatcher.idle:
+        if not self.dispatcher.idle:
             self.dispatcher.flush()
             if any(sink.is_full for sink in self._sinks_active.values()):
                 self._drain_all_batches()
@@ -266,10 +270,7 @@ class TargetSnowflakeAudit(Target):
         Args:
             action: Handles the message.
         """
-        if "dispatcher" in self.__dict__:
-            self.dispatcher.defer(action)
-        else:
-            action()
+        self.dispatcher.defer(action)
 
     def _drain_full_batches(self) -> None:
         self.logger.info("A batch is full; loading all batches")
@@ -285,12 +286,7 @@ class TargetSnowflakeAudit(Target):
             # Rows filling a batch are drained at dispatch; `batch_max_bytes` shows only here.
             self._drain_requested = self._drain_requested or sink.is_full
         for rejection in encoded.rejections:
-            error_class: type[BadInputError] = {
-                RejectionKind.SCHEMA: SchemaViolationError,
-                RejectionKind.MISSING_KEY: MissingKeyPropertyError,
-                RejectionKind.INVALID_JSON: InvalidJSONLineError,
-            }.get(rejection.kind, BadInputError)
-            error = error_class(
+            error = _REJECTION_ERRORS.get(rejection.kind, BadInputError)(
                 rejection.reason,
                 line_number=chunk.line_numbers[rejection.index],
                 stream=sink.stream_name,
@@ -306,8 +302,7 @@ class TargetSnowflakeAudit(Target):
         The SDK's own drains (before SCHEMA, BATCH and ACTIVATE_VERSION messages and at the end)
         need no flush here: the reader flushes before every message that is not a RECORD.
         """
-        if "dispatcher" in self.__dict__ and not self.dispatcher.idle:
-            self.dispatcher.flush()
+        self.dispatcher.flush()
         self._drain_requested = False
         self.drain_all()
 
@@ -489,8 +484,7 @@ class TargetSnowflakeAudit(Target):
             "Received signal %d: loading the records received so far, then stopping", signum
         )
         try:
-            if "dispatcher" in self.__dict__:
-                self.dispatcher.abandon()
+            self.dispatcher.abandon()
             self.drain_all(is_endofpipe=True)
             self._wait_for_loads()
         finally:
@@ -502,8 +496,7 @@ class TargetSnowflakeAudit(Target):
             self.loader.pipeline.wait()
 
     def _close(self) -> None:
-        if "dispatcher" in self.__dict__:
-            self.dispatcher.close()
+        self.dispatcher.close()
         if "loader" in self.__dict__:
             self.loader.pipeline.close()
             self.loader.connection.close()

@@ -67,11 +67,17 @@ def _wait_until_gone(pids: set[int], timeout: float = 30) -> None:
         time.sleep(0.1)
 
 
-def test_kill_9_mid_batch_then_rerun_loses_nothing(config, warehouse, tmp_path):
+def _prepare(config: dict, tmp_path: Path) -> tuple[Path, Path]:
+    """Write the input and a config with batches of 2,000 rows; return their paths."""
     input_path = tmp_path / "input.singer"
     _write_input(input_path)
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps({**config, "batch_size_rows": 2_000}))
+    return config_path, input_path
+
+
+def test_kill_9_mid_batch_then_rerun_loses_nothing(config, warehouse, tmp_path):
+    config_path, input_path = _prepare(config, tmp_path)
 
     crashing = _start_target(config_path, input_path)
     assert crashing.stdout is not None
@@ -104,15 +110,13 @@ def test_kill_9_mid_batch_then_rerun_loses_nothing(config, warehouse, tmp_path):
 def test_a_termination_signal_loads_what_arrived_writes_its_state_and_fails(
     config, warehouse, tmp_path, signum
 ):
-    input_path = tmp_path / "input.singer"
-    _write_input(input_path)
-    config_path = tmp_path / "config.json"
-    config_path.write_text(json.dumps({**config, "batch_size_rows": 2_000}))
+    config_path, input_path = _prepare(config, tmp_path)
 
     process = _start_target(config_path, input_path)
     assert process.stdout is not None
     states = [json.loads(process.stdout.readline())]
     workers = _children(process.pid)
+    assert workers  # records are being encoded by worker processes
     process.send_signal(signum)
     rest, _ = process.communicate(timeout=120)
     states += [json.loads(line) for line in rest.splitlines()]
