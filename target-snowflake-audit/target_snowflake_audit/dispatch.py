@@ -91,6 +91,11 @@ class RecordDispatcher:
         self._spec_keys: dict[AuditSink, str] = {}
 
     @property
+    def workers(self) -> int:
+        """Worker processes the pool starts."""
+        return self._workers
+
+    @property
     def pool_started(self) -> bool:
         """Whether worker processes were started (inputs of a few chunks never start them)."""
         return self._pool_started

@@ -214,3 +214,10 @@ def test_quarantine_with_workers_keeps_every_good_record(config, warehouse):
     assert "'Amount'" in rejected[0][1]
     assert "missing" in rejected[1][1]
     assert "'Modified'" in rejected[2][1]
+
+
+@pytest.mark.parametrize(("cpus", "expected"), [(1, 1), (2, 2), (16, 4), (None, 1)])
+def test_default_workers_are_one_per_cpu_at_most_four(config, monkeypatch, cpus, expected):
+    monkeypatch.setattr("os.cpu_count", lambda: cpus)
+    assert TargetSnowflakeAudit(config=config).dispatcher.workers == expected
+    assert TargetSnowflakeAudit(config={**config, "parallel_workers": 7}).dispatcher.workers == 7
