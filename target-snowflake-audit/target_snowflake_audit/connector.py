@@ -42,7 +42,11 @@ class TargetSnowflakeError(Exception):
     """An error this target reports to the user; its text never contains secrets."""
 
 
-class PrivateKeyError(TargetSnowflakeError):
+class SettingsError(TargetSnowflakeError):
+    """A setting is missing or wrong; the message names it and what to do."""
+
+
+class PrivateKeyError(SettingsError):
     """The configured private key could not be read."""
 
 
@@ -218,7 +222,7 @@ class SnowflakeConnection:
             kwargs["password"] = config["password"]
         else:
             msg = "no credentials: set private_key, private_key_path or password"
-            raise TargetSnowflakeError(msg)
+            raise SettingsError(msg)
         return kwargs
 
     def _open(self) -> Any:
@@ -259,12 +263,16 @@ class SnowflakeConnection:
         finally:
             cursor.close()
 
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
-        """Run one statement (retrying transient failures) and return rows as dicts.
+    def execute(
+        self, sql: str, params: Sequence[Any] | None = None, *, retry: bool = True
+    ) -> list[dict[str, Any]]:
+        """Run one statement and return rows as dicts.
 
         Args:
             sql: The statement.
             params: Bind values (pyformat).
+            retry: Retry transient failures. A statement whose effect must not be repeated
+                blindly (COPY) passes False and settles a transient failure itself.
 
         Returns:
             The result rows, keyed by lowercase column name.
@@ -272,7 +280,13 @@ class SnowflakeConnection:
         with self._lock:
             self.statements.append(sql)
             self._logger.debug("SQL: %s", sql)
-            return self._execute_with_retry(sql, params)
+            if retry:
+                return self._execute_with_retry(sql, params)
+            try:
+                return self._execute_once(sql, params)
+            except TRANSIENT_ERRORS:
+                self._discard_connection()
+                raise
 
     def close(self) -> None:
         """Close the session."""

@@ -1,7 +1,7 @@
 """SQL text for tables, columns, views, the stage and loading.
 
-Every statement is valid Snowflake SQL; the emulator (fakesnow) runs all of them except
-`REMOVE`, which `connector.SnowflakeConnection.remove_staged` tolerates.
+Every statement is valid Snowflake SQL and the same for Snowflake and the local emulator
+(emulator.py makes the emulator run them), except `REMOVE`, which the loader tolerates failing.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ class Column:
     kind: ColumnKind
 
 
-# Audit columns, in table order, after the data columns. `_loaded_at` is filled by its
-# DEFAULT when COPY runs (it is left out of the COPY column list), so it is the load time.
+LOADED_AT = "_loaded_at"
+# Audit columns, in table order, after the data columns. `_loaded_at` is not in the staged
+# file: the COPY fills it with METADATA$START_SCAN_TIME (see copy_into).
 AUDIT_COLUMNS: tuple[Column, ...] = (
     Column("_source_system", ColumnKind.STRING),
     Column("_synced_at", ColumnKind.TIMESTAMP),
-    Column("_loaded_at", ColumnKind.TIMESTAMP),
+    Column(LOADED_AT, ColumnKind.TIMESTAMP),
     Column("_division_id", ColumnKind.STRING),
     Column("_record_id", ColumnKind.STRING),
     Column("_record_hash", ColumnKind.STRING),
@@ -37,9 +38,7 @@ AUDIT_COLUMNS: tuple[Column, ...] = (
 )
 AUDIT_COLUMN_NAMES: frozenset[str] = frozenset(column.name for column in AUDIT_COLUMNS)
 # Audit columns written into the staged file, in file order.
-STAGED_AUDIT_COLUMNS: tuple[str, ...] = tuple(
-    column.name for column in AUDIT_COLUMNS if column.name != "_loaded_at"
-)
+STAGED_AUDIT_COLUMNS: tuple[Column, ...] = tuple(c for c in AUDIT_COLUMNS if c.name != LOADED_AT)
 
 REJECTED_TABLE = "_rejected_records"
 REJECTED_COLUMNS: tuple[Column, ...] = (
@@ -53,11 +52,24 @@ REJECTED_COLUMNS: tuple[Column, ...] = (
 )
 
 
+# The forms values.py renders; named in the file format so that neither the account's
+# DATE_INPUT_FORMAT / TIMESTAMP_INPUT_FORMAT nor AUTO detection decides how they are read
+# ("When specified, these options override the corresponding input format",
+# sql-reference/date-time-input-output; file format options, sql-reference/sql/create-file-format).
+DATE_FORMAT = "YYYY-MM-DD"
+TIMESTAMP_FORMAT = "YYYY-MM-DD HH24:MI:SS.FF6 TZH:TZM"
+
+
 def csv_file_format(compression: str) -> str:
-    """Return the COPY file format of batch files.
+    r"""Return the COPY file format of batch files.
+
+    Only an empty unenclosed field is NULL (`EMPTY_FIELD_AS_NULL = TRUE`); `NULL_IF = ()`
+    drops the default `('\\N')`, under which a string that is exactly `\\N` would load as
+    NULL (sql-reference/sql/create-file-format, NULL_IF and EMPTY_FIELD_AS_NULL).
 
     Args:
-        compression: The COMPRESSION option (`AUTO` for zstd, `GZIP`).
+        compression: The COMPRESSION option (`ZSTD`, `GZIP`), always named: one zstd frame
+            per file is what Snowflake documents as "Zstandard v0.8 (and higher)".
 
     Returns:
         The format options.
@@ -65,15 +77,16 @@ def csv_file_format(compression: str) -> str:
     return (
         f"TYPE = CSV COMPRESSION = {compression} FIELD_DELIMITER = ',' "
         "FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE_UNENCLOSED_FIELD = NONE "
-        "EMPTY_FIELD_AS_NULL = TRUE"
+        "EMPTY_FIELD_AS_NULL = TRUE NULL_IF = () "
+        f"DATE_FORMAT = '{DATE_FORMAT}' TIMESTAMP_FORMAT = '{TIMESTAMP_FORMAT}'"
     )
 
 
 def _column_definition(column: Column) -> str:
-    definition = f"{quote(column.name)} {column.kind.sql}"
-    if column.name == "_loaded_at":
-        definition += " DEFAULT CURRENT_TIMESTAMP()"
-    return definition
+    # No DEFAULT: Snowflake refuses a non-constant DEFAULT when a column is added to an
+    # existing table ("Only adding a column as a constant is supported"), and the COPY
+    # supplies `_loaded_at` anyway, so CREATE TABLE and ADD COLUMN define columns alike.
+    return f"{quote(column.name)} {column.kind.sql}"
 
 
 def create_schema(schema: str) -> str:
@@ -100,18 +113,21 @@ def create_stage(stage: str) -> str:
     return f"CREATE STAGE IF NOT EXISTS {stage} COMMENT = 'target-snowflake-audit load files'"
 
 
-def create_table(table: str, columns: Sequence[Column]) -> str:
-    """Return CREATE TABLE IF NOT EXISTS with the given columns.
+def create_table(table: str, columns: Sequence[Column], *, temporary: bool = False) -> str:
+    """Return CREATE [TEMPORARY] TABLE IF NOT EXISTS with the given columns.
 
     Args:
         table: The qualified table identifier.
         columns: All columns, data and audit.
+        temporary: A table of this session only, dropped by Snowflake when it ends
+            (used by `check`; sql-reference/sql/create-table).
 
     Returns:
         The statement.
     """
     body = ", ".join(_column_definition(column) for column in columns)
-    return f"CREATE TABLE IF NOT EXISTS {table} ({body})"
+    kind = "TEMPORARY TABLE" if temporary else "TABLE"
+    return f"CREATE {kind} IF NOT EXISTS {table} ({body})"
 
 
 def add_column(table: str, column: Column) -> str:
@@ -127,19 +143,27 @@ def add_column(table: str, column: Column) -> str:
     return f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {_column_definition(column)}"
 
 
-def create_current_view(view: str, table: str) -> str:
+def create_current_view(view: str, table: str, *, replace: bool) -> str:
     """Return the `__current` view: latest row per (division, record id), minus tombstones.
 
     Args:
         view: The qualified view identifier.
         table: The qualified table identifier.
+        replace: Replace an existing view (it must be re-created to show new columns), keeping
+            the grants analysts were given on it: without COPY GRANTS, CREATE OR REPLACE
+            drops them (sql-reference/sql/create-view, COPY GRANTS).
 
     Returns:
         The statement.
     """
+    create = (
+        f"CREATE OR REPLACE VIEW {view} COPY GRANTS"
+        if replace
+        else (f"CREATE VIEW IF NOT EXISTS {view}")
+    )
     # Identifiers come from naming.quote, never from record data.
     return (
-        f"CREATE OR REPLACE VIEW {view} AS "  # noqa: S608
+        f"{create} AS "  # noqa: S608
         f"SELECT * FROM (SELECT * FROM {table} "
         'QUALIFY ROW_NUMBER() OVER (PARTITION BY "_division_id", "_record_id" '
         'ORDER BY "_sequence" DESC) = 1) AS latest '
@@ -166,24 +190,73 @@ def put_file(local_path: str, stage_location: str, source_compression: str) -> s
 
 
 def copy_into(
-    table: str, column_names: Sequence[str], stage_location: str, compression: str
+    table: str,
+    file_columns: Sequence[Column],
+    stage_location: str,
+    compression: str,
+    *,
+    loaded_at: bool,
 ) -> str:
-    """Return one COPY INTO with an explicit column list and no transform.
+    """Return one COPY INTO with a positional transformation of the batch file.
+
+    The transformation (user-guide/data-load-transform, "Supported functions") parses JSON
+    text with PARSE_JSON, so VARIANT columns hold OBJECT/ARRAY values rather than JSON
+    strings, and fills `_loaded_at` with METADATA$START_SCAN_TIME, which Snowflake recommends
+    over a CURRENT_TIMESTAMP default for the load time (same page, and
+    user-guide/querying-metadata). Other fields are `$n` without a cast function, so the file
+    format's DATE_FORMAT and TIMESTAMP_FORMAT apply to them (an explicit TO_DATE or
+    TO_TIMESTAMP would ignore both, as the same page notes).
 
     Args:
         table: The qualified table identifier.
-        column_names: The columns in file order.
+        file_columns: The columns in file order.
         stage_location: `@stage/dir/` holding exactly this batch's file.
-        compression: The file format's COMPRESSION (`AUTO` for zstd, `GZIP`).
+        compression: The file format's COMPRESSION (`ZSTD`, `GZIP`).
+        loaded_at: Also fill the `_loaded_at` column.
 
     Returns:
         The statement.
     """
-    columns = ", ".join(quote(name) for name in column_names)
+    names = [quote(column.name) for column in file_columns]
+    fields = [
+        f"PARSE_JSON(${n})" if column.kind is ColumnKind.VARIANT else f"${n}"
+        for n, column in enumerate(file_columns, start=1)
+    ]
+    if loaded_at:
+        names.append(quote(LOADED_AT))
+        fields.append("METADATA$START_SCAN_TIME")
     return (
-        f"COPY INTO {table} ({columns}) FROM {stage_location} "
+        f"COPY INTO {table} ({', '.join(names)}) FROM (SELECT {', '.join(fields)} "  # noqa: S608
+        f"FROM {stage_location}) "
         f"FILE_FORMAT = ({csv_file_format(compression)}) ON_ERROR = ABORT_STATEMENT"
     )
+
+
+def load_history_query() -> str:
+    """Return the query for a file's record in this database's load history.
+
+    Binds: schema name as stored, table name, file name, `/` + file name. LOAD_HISTORY has
+    one row per file COPY loaded into a table in the last 14 days, with its status and
+    ROW_COUNT (sql-reference/info-schema/load_history); FILE_NAME holds the file's path in
+    the stage, hence the suffix match.
+    """
+    return (
+        "SELECT file_name, status, row_count, row_parsed, first_error_message "
+        "FROM information_schema.load_history "
+        "WHERE schema_name = %s AND table_name = %s AND (file_name = %s OR ENDSWITH(file_name, %s))"
+    )
+
+
+def show_grants_on_schema(schema: str) -> str:
+    """Return SHOW GRANTS ON SCHEMA (sql-reference/sql/show-grants).
+
+    Args:
+        schema: The formatted (database-qualified) schema identifier.
+
+    Returns:
+        The statement.
+    """
+    return f"SHOW GRANTS ON SCHEMA {schema}"
 
 
 def remove_staged(stage_location: str) -> str:

@@ -25,7 +25,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from target_snowflake_audit.staging import Compression
 from target_snowflake_audit.workers import ChunkJob, EncodedChunk, encode_chunk, init_worker
 
 if TYPE_CHECKING:
@@ -180,7 +179,6 @@ class RecordDispatcher:
             first_sequence=first_sequence,
             batch_id=chunk.batch_id,
             keep_going=self._keep_going,
-            compress=sink.loader.compression is Compression.ZSTD,
         )
         if self._pool is not None or self._lines_taken >= self._chunk_rows * _POOL_AFTER_CHUNKS:
             chunk.result = self._start_pool().submit(encode_chunk, job)

@@ -1,14 +1,18 @@
-"""The local Snowflake emulator (fakesnow) with one fix, for tests, benchmarks and demos.
+"""The local Snowflake emulator (fakesnow), patched to act like Snowflake where the target needs it.
 
-fakesnow 0.12.1 translates `COPY INTO t (c1, ..., cN) FROM @stage` from CSV into
-`INSERT INTO t (...) SELECT column0, ..., columnN-1 FROM read_csv(...)`, but DuckDB names
-the CSV columns `column00`, `column01`, ... once a file has ten or more columns, so every
-COPY with an explicit list of ten or more columns fails with a binder error. The fix selects
-the file's columns positionally (`SELECT *`), which is what Snowflake does. The target's SQL
-is unchanged; only the emulator is patched, in this process.
+fakesnow 0.12.1 is patched in this process (the target's SQL is the same for both):
+
+- COPY from CSV reads every field as text and casts it per column, honours `NULL_IF`,
+  `EMPTY_FIELD_AS_NULL`, `COMPRESSION = ZSTD`, `DATE_FORMAT`, `TIMESTAMP_FORMAT` and the
+  positional COPY transformation the target sends, and answers a COPY whose files were all
+  loaded before with Snowflake's `Copy executed with 0 files processed.` (emulator_copy.py);
+- qualified `CREATE TEMPORARY TABLE`, Snowflake's `TYPEOF` names, and the refusal of a
+  non-constant DEFAULT in `ALTER TABLE ... ADD COLUMN` (emulator_session.py).
+
+What still differs is listed in the target's README.
 
 `python -m target_snowflake_audit.emulator -s --host 127.0.0.1 -p PORT` is a drop-in
-replacement for `fakesnow -s ...` (same arguments) that serves the fixed emulator.
+replacement for `fakesnow -s ...` (same arguments) that serves the patched emulator.
 
 fakesnow keeps every staged file in a temporary directory it creates at import and never
 removes (hundreds of MB per benchmark run); both entry points here remove it when the emulator
@@ -19,7 +23,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import re
 import shutil
 import signal
 import sys
@@ -28,7 +31,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_POSITIONAL_COLUMN = re.compile(r"column\d+")
 _patch_lock = threading.Lock()
 _patched = False
 _servers_running = 0
@@ -41,27 +43,43 @@ def remove_staged_files() -> None:
     shutil.rmtree(stage.LOCAL_BUCKET_PATH, ignore_errors=True)
 
 
-def apply_copy_column_fix() -> None:
-    """Patch fakesnow's COPY translation (idempotent; affects this process only)."""
+def apply_snowflake_behaviour() -> None:
+    """Patch fakesnow as the module docstring says (idempotent; this process only)."""
     global _patched  # noqa: PLW0603 - a process-wide, apply-once patch
     with _patch_lock:
         if _patched:
             return
-        from fakesnow import copy_into  # noqa: PLC0415 - optional test-only dependency
-        from sqlglot import exp  # noqa: PLC0415
+        # Optional test-only dependency, imported only when the emulator is used.
+        from fakesnow import cursor as fakesnow_cursor  # noqa: PLC0415
 
-        original = copy_into._inserts
+        from target_snowflake_audit import emulator_copy, emulator_session  # noqa: PLC0415
 
-        def inserts(*args: Any, **kwargs: Any) -> Any:
-            statements = original(*args, **kwargs)
-            for statement in statements:
-                select = statement.expression
-                names = [getattr(e, "name", "") for e in select.expressions]
-                if names and all(_POSITIONAL_COLUMN.fullmatch(name) for name in names):
-                    select.set("expressions", [exp.Star()])
-            return statements
+        fakesnow_copy_into = fakesnow_cursor.copy_into  # type: ignore[attr-defined]
 
-        copy_into._inserts = inserts
+        def copy_into(  # noqa: PLR0917 - fakesnow's signature
+            duck_conn: Any,
+            current_database: str | None,
+            current_schema: str | None,
+            expr: Any,
+            table_stages: Any,
+            params: Any = None,
+        ) -> str:
+            if emulator_copy.is_csv_copy(expr):
+                return emulator_copy.copy_csv_into(
+                    duck_conn, current_database, current_schema, expr, table_stages
+                )
+            return fakesnow_copy_into(
+                duck_conn, current_database, current_schema, expr, table_stages, params
+            )
+
+        cursor_class = fakesnow_cursor.FakeSnowflakeCursor
+        fakesnow_transform = cursor_class._transform
+
+        def transform(self: Any, expression: Any, params: Any) -> Any:
+            return fakesnow_transform(self, emulator_session.apply(expression, self._conn), params)
+
+        fakesnow_cursor.copy_into = copy_into  # type: ignore[attr-defined]
+        cursor_class._transform = transform  # type: ignore[method-assign]
         _patched = True
 
 
@@ -79,7 +97,7 @@ def server(host: str = "127.0.0.1", port: int | None = None) -> Iterator[dict[st
     import fakesnow  # noqa: PLC0415
 
     global _servers_running  # noqa: PLW0603 - counts servers sharing this process's stage dir
-    apply_copy_column_fix()
+    apply_snowflake_behaviour()
     with _patch_lock:
         _servers_running += 1
     try:
@@ -96,7 +114,7 @@ def main() -> None:
     """Run fakesnow's own command line (`fakesnow -s ...`) with the fix applied."""
     from fakesnow.cli import main as fakesnow_main  # noqa: PLC0415
 
-    apply_copy_column_fix()
+    apply_snowflake_behaviour()
     atexit.register(remove_staged_files)
     # fakesnow's server stops cleanly only on SIGINT; SIGTERM (how process managers and the
     # demo stop it) would end the process without running the clean-up above.

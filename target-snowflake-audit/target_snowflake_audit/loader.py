@@ -1,8 +1,16 @@
-"""Start-up checks and the batch load path: PUT to the named stage, one COPY, REMOVE."""
+"""Start-up checks and the batch load path: PUT to the named stage, one COPY, REMOVE.
+
+A batch is loaded exactly once and never lost: its file name is fixed, so Snowflake's load
+metadata stops a second COPY of it, and a COPY whose outcome is unknown (a transient error, or
+Snowflake's `0 files processed` answer to a COPY run again) is settled from the table's load
+history (load_history.py). Rows loaded must equal rows written, or the run stops before the
+STATE that covers the batch.
+"""
 
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
 import uuid
@@ -14,17 +22,30 @@ from typing import Any
 from snowflake.connector import errors as sf_errors
 
 from target_snowflake_audit import ddl
-from target_snowflake_audit.connector import SnowflakeConnection, TargetSnowflakeError
-from target_snowflake_audit.naming import quote
+from target_snowflake_audit.connector import (
+    TRANSIENT_ERRORS,
+    SnowflakeConnection,
+    TargetSnowflakeError,
+)
+from target_snowflake_audit.ddl import Column
+from target_snowflake_audit.load_history import (
+    UnexpectedLoadStatus,
+    read_copy_result,
+    recorded_rows,
+)
+from target_snowflake_audit.naming import quote, stored_name
 from target_snowflake_audit.pipeline import LoadPipeline
 from target_snowflake_audit.staging import BatchFile, Compression
 
 # fakesnow cannot parse REMOVE; real Snowflake never answers a REMOVE with a parser error.
 _EMULATOR_REMOVE_ERROR = re.compile(r"syntax error at or near \"?REMOVE", re.IGNORECASE)
+# Times the load history is read for a file Snowflake says it loaded before, in case its
+# record is not visible yet (no latency is documented for INFORMATION_SCHEMA.LOAD_HISTORY).
+_HISTORY_READS = 4
 
 
 class LoadError(TargetSnowflakeError):
-    """Loading a batch failed; the message names the stream and table."""
+    """Loading a batch failed; the message names the stream, table and batch."""
 
 
 def warehouse_warning(warehouse: str, rows: Sequence[Mapping[str, Any]]) -> str | None:
@@ -197,11 +218,12 @@ class Loader:
         *,
         stream_name: str,
         table: str,
-        columns: Sequence[str],
+        columns: Sequence[Column],
         batch_id: str,
         batch_file: BatchFile,
+        loaded_at: bool = True,
     ) -> int:
-        """PUT a batch file to its own stage directory and COPY it into the table.
+        """PUT a batch file to its own stage directory and COPY it into the table, once.
 
         Args:
             stream_name: The stream (for messages).
@@ -209,43 +231,100 @@ class Loader:
             columns: The table columns in file order.
             batch_id: The batch id (also the stage directory).
             batch_file: The filled batch file.
+            loaded_at: Fill `_loaded_at` (audit tables; not `_rejected_records`).
 
         Returns:
-            Rows loaded.
+            Rows loaded (always the rows written).
 
         Raises:
-            LoadError: PUT or COPY failed; the message names the stream and table.
+            LoadError: PUT or COPY failed, or Snowflake loaded another number of rows than
+                the file holds; the message names the stream, table and batch.
         """
         path = batch_file.close()
         qualified_table = self.connection.qualified(table)
         location = f"@{self.stage}/{table}/{batch_id}/"
         compression = batch_file.compression
         put = ddl.put_file(path.resolve().as_posix(), location, compression.source_compression)
-        copy = ddl.copy_into(qualified_table, columns, location, compression.copy_compression)
+        copy = ddl.copy_into(
+            qualified_table, columns, location, compression.copy_compression, loaded_at=loaded_at
+        )
+        where = f"loading batch {batch_id} of stream {stream_name!r} into table {qualified_table}"
         try:
             self.connection.execute(put)
-            results = self.connection.execute(copy)
+            loaded = self._copy_once(copy, table, path.name)
+        except UnexpectedLoadStatus as exc:
+            raise LoadError(f"{where} failed: {self.connection.redact(str(exc))}") from None
         except (sf_errors.Error, TargetSnowflakeError) as exc:
+            raise LoadError(f"{where} failed: {self.connection.redact(str(exc))}") from None
+        if loaded != batch_file.rows:
             msg = (
-                f"loading stream {stream_name!r} into table {qualified_table} failed: "
-                f"{self.connection.redact(str(exc))}"
+                f"{where}: Snowflake loaded {loaded} rows but the file holds "
+                f"{batch_file.rows}; stopping before the STATE that covers this batch (the "
+                "rows that did load stay; the next run loads the batch again)"
             )
-            raise LoadError(msg) from None
-        loaded = 0
-        for result in results:
-            status = str(result.get("status", "")).upper()
-            if status not in {"LOADED", "LOAD_SKIPPED"}:
-                msg = (
-                    f"loading stream {stream_name!r} into table {qualified_table} failed: "
-                    f"COPY reported {status}: {result.get('first_error')}"
-                )
-                raise LoadError(msg)
-            if status == "LOAD_SKIPPED":
-                self.logger.info("Batch %s was already loaded; COPY skipped it", batch_id)
-            loaded += int(result.get("rows_loaded") or 0)
+            raise LoadError(msg)
         self._remove(location)
         path.unlink(missing_ok=True)
         return loaded
+
+    def _copy_once(self, copy: str, table: str, file_name: str) -> int:
+        """Run the COPY until its outcome is known; return the rows Snowflake loaded.
+
+        The COPY is never retried blindly: after a transient error the load history says
+        whether it ran, and a COPY run again is harmless because Snowflake skips a file
+        it loaded before (and then says so with its `0 files processed` row).
+        """
+        attempts = max(1, int(self.config.get("retry_max_attempts", 5)))
+        for attempt in range(1, attempts + 1):
+            try:
+                rows = self.connection.execute(copy, retry=False)
+            except TRANSIENT_ERRORS as exc:
+                self.logger.warning(
+                    "COPY of %s: outcome unknown (%s); reading the load history",
+                    file_name,
+                    self.connection.redact(str(exc)),
+                )
+                recorded = recorded_rows(self._history(table, file_name), file_name)
+                if recorded is not None:
+                    return recorded
+                if attempt == attempts:
+                    raise
+                self._pause(attempt)
+                continue
+            result = read_copy_result(rows, file_name)
+            if result.rows_loaded is not None:
+                return result.rows_loaded
+            self.logger.info(
+                "COPY skipped %s as loaded before; reading the load history", file_name
+            )
+            return self._recorded_load(table, file_name)
+        msg = f"COPY of {file_name} did not complete"  # pragma: no cover - loop returns or raises
+        raise TargetSnowflakeError(msg)
+
+    def _recorded_load(self, table: str, file_name: str) -> int:
+        """Rows the load history records for a file Snowflake says it loaded before."""
+        for attempt in range(1, _HISTORY_READS + 1):
+            recorded = recorded_rows(self._history(table, file_name), file_name)
+            if recorded is not None:
+                return recorded
+            if attempt < _HISTORY_READS:
+                self._pause(attempt)
+        msg = (
+            f"Snowflake skipped {file_name} as loaded before, but its load history has no "
+            "record of it, so whether (and how much of) it loaded is unknown; not loading it "
+            f"again. Check: {ddl.load_history_query()}"
+        )
+        raise TargetSnowflakeError(msg)
+
+    def _history(self, table: str, file_name: str) -> list[dict[str, Any]]:
+        schema = stored_name(str(self.config["schema"]))
+        params = (schema, table, file_name, f"/{file_name}")
+        return self.connection.execute(ddl.load_history_query(), params)
+
+    def _pause(self, attempt: int) -> None:
+        """Exponential backoff with full jitter, like the connection's retries."""
+        base = float(self.config.get("retry_base_seconds", 1.0))
+        time.sleep(random.uniform(0, min(30.0, base * 2**attempt)))  # noqa: S311 - jitter
 
     def _remove(self, location: str) -> None:
         # A stale staged file is harmless (COPY load metadata skips it), so REMOVE failures

@@ -23,11 +23,17 @@ from singer_sdk.exceptions import (
 from singer_sdk.singerlib.encoding import GenericSingerReader
 from typing_extensions import override
 
-from target_snowflake_audit.workers import decode_json
+from target_snowflake_audit.workers import decode_json, decode_json_floats
 
 
 class BadInputError(Exception):
     """Bad Singer input; the message names the input line and the stream."""
+
+    hint = (
+        "Fix the tap's output, or set on_invalid_record: quarantine to load bad lines into "
+        '"_rejected_records" and go on'
+    )
+    """What the user can do about it (the command line adds it to the message)."""
 
     def __init__(self, reason: str, *, line_number: int, stream: str | None) -> None:
         """Build the message.
@@ -52,6 +58,11 @@ class InvalidJSONLineError(BadInputError, InvalidInputLine):
 
 class RecordBeforeSchemaError(BadInputError, RecordsWithoutSchemaException):
     """A RECORD arrived before its stream's SCHEMA."""
+
+    hint = (
+        "A tap must send a stream's SCHEMA message before its RECORDs: fix the tap, or set "
+        'on_invalid_record: quarantine to load such lines into "_rejected_records" and go on'
+    )
 
 
 class SchemaViolationError(BadInputError):
@@ -221,6 +232,10 @@ class LineNumberingReader(GenericSingerReader[str]):
         if not isinstance(message, dict) or "type" not in message:
             msg = "not a Singer message (a JSON object with a 'type')"
             raise ValueError(msg)
+        if message["type"] != "RECORD":
+            # Exact decimals are for record values; STATE is written back with the json
+            # module, which cannot serialize Decimal, and schemas are read as written.
+            return cast("dict[str, Any]", decode_json_floats(line))
         return message
 
     @override

@@ -1,8 +1,10 @@
 """Table and column naming rules.
 
-Every identifier this target creates is a *quoted lowercase* Snowflake identifier, so the
-names analysts type (`select amount_dc from transaction_lines`) work unquoted in dbt and in
-worksheets once `QUOTED_IDENTIFIERS_IGNORE_CASE` is FALSE (the session sets it).
+Every table and column this target creates is a *quoted lowercase* Snowflake identifier
+(`"transaction_lines"`, `"amount_dc"`). SQL must quote them too: Snowflake resolves unquoted
+identifiers as upper case, so `select amount_dc from transaction_lines` looks for
+`TRANSACTION_LINES` and fails; `select "amount_dc" from "transaction_lines"` works
+(sql-reference/identifiers-syntax).
 """
 
 from __future__ import annotations
@@ -88,6 +90,21 @@ def quote(identifier: str) -> str:
     """
     escaped = identifier.replace('"', '""')
     return f'"{escaped}"'
+
+
+def stored_name(name: str) -> str:
+    """The name Snowflake stores for a configured database or schema name.
+
+    Plain names are written unquoted (see container_identifier), and Snowflake stores unquoted
+    identifiers in upper case (sql-reference/identifiers-syntax).
+
+    Args:
+        name: The name from the settings.
+
+    Returns:
+        The name as information_schema reports it.
+    """
+    return name.upper() if _SIMPLE_IDENTIFIER.match(name) else name
 
 
 def container_identifier(name: str) -> str:

@@ -3,231 +3,41 @@
 The SDK validates each record with jsonschema and then parses every date-time field, which
 costs about 150 microseconds per 30-column record. Here the stream's schema is compiled once
 into one small function per column that checks the value's JSON type and nullability and
-renders the CSV field in the same step. Keywords a type check cannot express (`enum`,
-`pattern`, `minimum`, nested `properties`, ...) are still enforced: those columns, and only
-those, are additionally checked with a jsonschema validator built for that property.
+renders the CSV field in the same step (values.py). Keywords a type check cannot express
+(`enum`, `pattern`, `minimum`, nested `properties`, ...) are still enforced: those columns, and
+only those, are additionally checked with a jsonschema validator built for that property.
 """
 
 from __future__ import annotations
 
-import datetime
 import hashlib
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
-import msgspec
-from jsonschema import Draft7Validator  # type: ignore[import-untyped]
-
 from target_snowflake_audit.staging import csv_quote
-from target_snowflake_audit.types import ColumnKind, is_nullable, json_types
+from target_snowflake_audit.types import ColumnKind, is_nullable
+from target_snowflake_audit.values import (
+    Converter,
+    MissingKeyProperty,
+    RecordRejected,
+    build_converter,
+    canonical_bytes,
+    canonical_json,
+    render_boolean,
+    render_date,
+    render_integer,
+    render_number,
+    render_string,
+    render_timestamp,
+    utc_now,
+    utc_timestamp,
+)
 
-Converter = Callable[[Any], str]
-
-# Keywords that only describe a property; anything else is a constraint to enforce.
-_DESCRIPTIVE_KEYWORDS = frozenset(
-    {"type", "format", "description", "title", "default", "examples", "$comment", "readOnly",
-     "writeOnly", "deprecated", "x-sql-datatype", "x-singer", "contentMediaType"}
-)  # fmt: skip
 _MISSING = object()
-_UTC = datetime.UTC
-
-
-class RecordRejected(ValueError):  # noqa: N818 - reads as an event, like SDK InvalidRecord
-    """A record does not match its stream's schema; the message says why."""
-
-
-class MissingKeyProperty(RecordRejected):
-    """A record lacks one of its stream's key properties."""
-
-
-_CANONICAL_ENCODER = msgspec.json.Encoder(order="sorted")
 # Quote characters for CSV quoting in f-strings (which cannot hold a quote literal here).
 _Q, _QQ, _BQ, _BQQ = '"', '""', b'"', b'""'
-_COMPACT_ENCODER = msgspec.json.Encoder()
-
-
-def canonical_bytes(value: Any) -> bytes:
-    """Return `canonical_json(value)` encoded as UTF-8 (what `_record_hash` hashes).
-
-    Args:
-        value: A JSON value.
-
-    Returns:
-        The canonical JSON bytes.
-    """
-    return _CANONICAL_ENCODER.encode(value)
-
-
-def canonical_json(value: Any) -> str:
-    """Serialize with sorted keys, no whitespace, UTF-8 (the input of `_record_hash`).
-
-    Args:
-        value: A JSON value.
-
-    Returns:
-        The canonical JSON text.
-    """
-    return _CANONICAL_ENCODER.encode(value).decode()
-
-
-def utc_timestamp(text: str) -> str:
-    """Parse an ISO 8601 date-time and render it in UTC (naive values are taken as UTC).
-
-    Args:
-        text: The date-time string.
-
-    Returns:
-        ISO 8601 text with a +00:00 offset.
-    """
-    parsed = datetime.datetime.fromisoformat(text)
-    offset = parsed.utcoffset()
-    if offset is None:
-        return parsed.replace(tzinfo=_UTC).isoformat()
-    if not offset:
-        return text  # already UTC (`Z` or `+00:00`); parsing proved it is well-formed
-    return parsed.astimezone(_UTC).isoformat()
-
-
-def _type_error(expected: str, value: Any) -> RecordRejected:
-    return RecordRejected(f"expected {expected}, got {type(value).__name__} {value!r:.80}")
-
-
-def _integer(value: Any) -> str:
-    if type(value) is int:
-        return str(value)
-    if type(value) is float and value.is_integer():
-        return str(int(value))
-    raise _type_error("integer", value)
-
-
-def _number(value: Any) -> str:
-    kind = type(value)
-    if kind is float:
-        if not math.isfinite(value):
-            raise _type_error("finite number", value)
-        text = repr(value)
-        # Snowflake parses exponents, but fixed notation keeps the file readable and exact.
-        return text if "e" not in text else f"{value:.9f}"
-    if kind is int:
-        return str(value)
-    raise _type_error("number", value)
-
-
-def _string(value: Any) -> str:
-    if type(value) is str:
-        return csv_quote(value)
-    raise _type_error("string", value)
-
-
-def _timestamp(value: Any) -> str:
-    if type(value) is not str:
-        raise _type_error("date-time string", value)
-    try:
-        return utc_timestamp(value)
-    except ValueError:
-        raise RecordRejected(f"invalid date-time {value!r:.80}") from None
-
-
-def _date(value: Any) -> str:
-    if type(value) is not str:
-        raise _type_error("date string", value)
-    try:
-        if len(value) == 10:
-            datetime.date.fromisoformat(value)
-            return value
-        return datetime.datetime.fromisoformat(value).date().isoformat()
-    except ValueError:
-        raise RecordRejected(f"invalid date {value!r:.80}") from None
-
-
-def _boolean(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    raise _type_error("boolean", value)
-
-
-_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
-    "integer": (int,),
-    "number": (int, float),
-    "string": (str,),
-    "boolean": (bool,),
-    "object": (dict,),
-    "array": (list,),
-}
-
-
-def _json_type_check(names: Sequence[str]) -> Callable[[Any], bool]:
-    if not names:
-        return lambda _value: True
-    allowed = tuple({python for name in names for python in _PYTHON_TYPES.get(name, (object,))})
-    allows_bool = "boolean" in names
-    allows_integral_float = "integer" in names and "number" not in names
-
-    def check(value: Any) -> bool:
-        if type(value) is bool:
-            return allows_bool
-        if isinstance(value, allowed):
-            return True
-        return allows_integral_float and type(value) is float and value.is_integer()
-
-    return check
-
-
-def _variant(names: Sequence[str]) -> Converter:
-    check = _json_type_check(names)
-    expected = " or ".join(names)
-
-    def convert(value: Any) -> str:
-        if not check(value):
-            raise _type_error(expected, value)
-        return csv_quote(_COMPACT_ENCODER.encode(value).decode())
-
-    return convert
-
-
-_SCALAR_CONVERTERS: dict[ColumnKind, Converter] = {
-    ColumnKind.INTEGER: _integer,
-    ColumnKind.NUMBER: _number,
-    ColumnKind.STRING: _string,
-    ColumnKind.TIMESTAMP: _timestamp,
-    ColumnKind.DATE: _date,
-    ColumnKind.BOOLEAN: _boolean,
-}
-
-
-def build_converter(property_schema: Mapping[str, Any], column_kind: ColumnKind) -> Converter:
-    """Compile the check-and-render function for one property loaded into one column.
-
-    Args:
-        property_schema: The property's JSON schema.
-        column_kind: The kind of the column the value goes to (may be wider, e.g. VARIANT).
-
-    Returns:
-        A function from a non-null value to its CSV field; raises RecordRejected.
-    """
-    if column_kind is ColumnKind.VARIANT:
-        converter = _variant(json_types(property_schema))
-    elif column_kind is ColumnKind.NUMBER and json_types(property_schema) == ["integer"]:
-        converter = _integer
-    else:
-        converter = _SCALAR_CONVERTERS[column_kind]
-    if not set(property_schema) - _DESCRIPTIVE_KEYWORDS:
-        return converter
-
-    validator = Draft7Validator(dict(property_schema))
-
-    def convert_with_constraints(value: Any) -> str:
-        field = converter(value)
-        error = next(iter(validator.iter_errors(value)), None)
-        if error is not None:
-            raise RecordRejected(error.message[:200])
-        return field
-
-    return convert_with_constraints
 
 
 @dataclass(frozen=True)
@@ -266,6 +76,7 @@ def _compile_data_encoder(columns: Sequence[ColumnPlan]) -> Callable[[Mapping[st
         "_CACHE_LIMIT": _CACHE_LIMIT,
         "_Q": '"',
         "_QQ": '""',
+        "Decimal": Decimal,
     }
     body = ["def encode_data(record):", "    get = record.get"]
     fields = []
@@ -306,27 +117,38 @@ def _fast_path(converter: Converter, convert: str, field: str) -> list[tuple[str
     Each branch produces exactly what the column's converter returns for the values its
     condition admits; every other value (null and missing aside) goes to the converter.
     """
-    if converter is _string:
+    if converter is render_string:
         return [("type(v) is str", [f"{field} = f'\"{{v.replace(_Q, _QQ)}}\"'"])]
-    if converter is _integer:
-        return [("type(v) is int", [f"{field} = str(v)"])]
-    if converter is _number:
-        # repr() is the shortest exact text; exponents ('e') and nan/inf ('n') go the slow way.
+    if converter is render_integer:
+        # Up to 38 digits inline; longer (or negative 38-digit) values get range-checked.
         return [
             (
-                "type(v) is float",
+                "type(v) is int",
+                [f"{field} = str(v)", f"if len({field}) > 38:", f"    {field} = {convert}(v)"],
+            )
+        ]
+    if converter is render_number:
+        # str() of a decoded Decimal is its exact text; exponents, more than 9 decimals and
+        # more than 20 characters take the converter's rounding and range check.
+        return [
+            (
+                "type(v) is Decimal",
                 [
-                    f"{field} = repr(v)",
-                    f"if 'e' in {field} or 'n' in {field}:",
+                    f"{field} = str(v)",
+                    f"if 'E' in {field} or len({field}) > 20 or '.' in {field}[:-10]"
+                    f" or not {field}[-1].isdigit():",
                     f"    {field} = {convert}(v)",
                 ],
             ),
-            ("type(v) is int", [f"{field} = str(v)"]),
+            (
+                "type(v) is int",
+                [f"{field} = str(v)", f"if len({field}) > 20:", f"    {field} = {convert}(v)"],
+            ),
         ]
-    if converter is _boolean:
+    if converter is render_boolean:
         return [("v is True", [f'{field} = "true"']), ("v is False", [f'{field} = "false"'])]
-    if converter is _timestamp or converter is _date:
-        cache = "timestamp_cache" if converter is _timestamp else "date_cache"
+    if converter is render_timestamp or converter is render_date:
+        cache = "timestamp_cache" if converter is render_timestamp else "date_cache"
         return [
             (
                 "type(v) is str",
@@ -422,7 +244,7 @@ class RowEncoder:
             synced_at = self._synced_at(time_extracted)
         return self.encode(
             record,
-            _CANONICAL_ENCODER.encode(record) if document is None else document,
+            canonical_bytes(record) if document is None else document,
             synced_at=synced_at,
             deleted_at=deleted_text,
             sequence=sequence,
@@ -575,11 +397,6 @@ class EncoderSpec:
             source_system=self.source_system,
             store_document=self.store_document,
         )
-
-
-def utc_now() -> str:
-    """Return the current time as ISO 8601 text in UTC."""
-    return datetime.datetime.now(_UTC).isoformat()
 
 
 def _as_text(value: Any) -> str:

@@ -15,12 +15,7 @@ from target_snowflake_audit.connector import TargetSnowflakeError
 from target_snowflake_audit.ddl import Column
 from target_snowflake_audit.loader import Loader, SequenceCounter
 from target_snowflake_audit.naming import column_names, table_name
-from target_snowflake_audit.records import (
-    ColumnSpec,
-    EncoderSpec,
-    canonical_bytes,
-    utc_now,
-)
+from target_snowflake_audit.records import ColumnSpec, EncoderSpec
 from target_snowflake_audit.staging import BatchFile, csv_quote
 from target_snowflake_audit.types import (
     ColumnKind,
@@ -28,6 +23,7 @@ from target_snowflake_audit.types import (
     column_kind,
     kind_from_information_schema,
 )
+from target_snowflake_audit.values import canonical_bytes, utc_now
 from target_snowflake_audit.workers import EncodedChunk
 
 DEFAULT_BATCH_SIZE_ROWS = 100_000
@@ -44,7 +40,7 @@ class HasLoader(Protocol):
 
 
 class _BatchingSink(Sink):
-    """Shared batching: one open gzip CSV file per sink, flushed by rows or bytes."""
+    """Shared batching: one open compressed CSV file per sink, flushed by rows or bytes."""
 
     def __init__(
         self,
@@ -97,7 +93,9 @@ class _BatchingSink(Sink):
         self._batch = None
         return context
 
-    def _load_batch(self, context: Mapping[str, Any], columns: Sequence[str]) -> None:
+    def _load_batch(
+        self, context: Mapping[str, Any], columns: Sequence[Column], *, loaded_at: bool
+    ) -> None:
         """Hand the batch to the background loader (STATE waits for it; see pipeline.py)."""
         batch = context.get("batch")
         if batch is None:
@@ -114,6 +112,7 @@ class _BatchingSink(Sink):
                 columns=columns,
                 batch_id=batch_id,
                 batch_file=batch_file,
+                loaded_at=loaded_at,
             )
             self.logger.info("Loaded %d rows into %s (batch %s)", loaded, self.table, batch_id)
 
@@ -172,9 +171,7 @@ class AuditSink(_BatchingSink):
             source_system=str(config.get("source_system", "Exact Online")),
             store_document=bool(config.get("store_document", True)),
         )
-        self.file_columns = [column.name for column in columns.values()] + list(
-            ddl.STAGED_AUDIT_COLUMNS
-        )
+        self.file_columns = [*columns.values(), *ddl.STAGED_AUDIT_COLUMNS]
         self.encoder = self.encoder_spec.build()
         self._sequence = self.loader.sequence_counter(self.stream_name)
         self._include_sdc = self.include_sdc_metadata_properties
@@ -232,12 +229,9 @@ class AuditSink(_BatchingSink):
 
     def _create_view(self, *, replace: bool) -> None:
         connection = self.loader.connection
-        sql = ddl.create_current_view(
-            connection.qualified(f"{self.table}__current"), connection.qualified(self.table)
-        )
-        if not replace:
-            sql = sql.replace("CREATE OR REPLACE VIEW", "CREATE VIEW IF NOT EXISTS", 1)
-        connection.execute(sql)
+        view = connection.qualified(f"{self.table}__current")
+        table = connection.qualified(self.table)
+        connection.execute(ddl.create_current_view(view, table, replace=replace))
 
     @override
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
@@ -277,9 +271,7 @@ class AuditSink(_BatchingSink):
         if batch[0] != batch_id:  # pragma: no cover - the dispatcher never crosses batches
             msg = f"rows encoded for batch {batch_id} arrived while {batch[0]} is open"
             raise RuntimeError(msg)
-        batch[1].write_encoded(
-            encoded.data, encoded.rows, encoded.raw_size, compressed=encoded.compressed
-        )
+        batch[1].write_encoded(encoded.data, encoded.rows)
 
     @property
     def sequence(self) -> SequenceCounter:
@@ -307,7 +299,7 @@ class AuditSink(_BatchingSink):
 
     @override
     def process_batch(self, context: dict[str, Any]) -> None:
-        self._load_batch(context, self.file_columns)
+        self._load_batch(context, self.file_columns, loaded_at=True)
 
 
 class QuarantineSink(_BatchingSink):
@@ -347,4 +339,4 @@ class QuarantineSink(_BatchingSink):
 
     @override
     def process_batch(self, context: dict[str, Any]) -> None:
-        self._load_batch(context, [column.name for column in ddl.REJECTED_COLUMNS])
+        self._load_batch(context, ddl.REJECTED_COLUMNS, loaded_at=False)

@@ -7,9 +7,12 @@ deterministic per batch (`<batch_id>.csv.zst`), and each batch gets its own stag
 retried PUT overwrites the same object and a retried COPY is skipped by Snowflake's load metadata.
 
 Zstandard (the default) compresses this CSV about three times faster than gzip level 1 and
-smaller. A zstd file may hold several frames (RFC 8878, section 3), so rows that worker
-processes compressed themselves are appended as they are; gzip files are one stream compressed
-here.
+smaller. Each file is one zstd frame (one gzip stream for gzip), as the `zstd` tool writes
+it: RFC 8878 allows several frames per file, but Snowflake only documents "Zstandard v0.8 (and
+higher)" (sql-reference/sql/create-file-format, COMPRESSION) and promises nothing about
+multi-frame files, which other loaders have seen it fail on (GH:slingdata-io/sling-cli#436).
+So worker processes hand over uncompressed rows and the whole file is compressed here, in one
+stream.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import queue
 import threading
 import zlib
 from pathlib import Path
-from typing import NamedTuple, Protocol, cast
+from typing import Protocol, cast
 
 import zstandard
 
@@ -50,12 +53,8 @@ class Compression(enum.Enum):
 
     @property
     def copy_compression(self) -> str:
-        """The COPY file format's COMPRESSION.
-
-        Snowflake's AUTO detects zstd (only Brotli needs naming); the emulator cannot parse
-        `COMPRESSION = ZSTD` but reads AUTO by the file extension.
-        """
-        return "AUTO" if self is Compression.ZSTD else "GZIP"
+        """The COPY file format's COMPRESSION, named rather than detected (AUTO)."""
+        return self.name
 
 
 class _Compressor(Protocol):
@@ -64,37 +63,11 @@ class _Compressor(Protocol):
     def flush(self) -> bytes: ...
 
 
-# A zstd compressor is not thread-safe; each thread keeps one and reuses its context.
-_zstd = threading.local()
-
-
-def zstd_frame(data: bytes) -> bytes:
-    """Compress bytes into one zstd frame, as batch files hold them.
-
-    Args:
-        data: CSV lines.
-
-    Returns:
-        The frame.
-    """
-    compressor = getattr(_zstd, "compressor", None)
-    if compressor is None:
-        compressor = _zstd.compressor = zstandard.ZstdCompressor(level=_COMPRESSION_LEVEL)
-    return cast("bytes", compressor.compress(data))
-
-
-class _ZstdFrames:
-    """Compresses each piece into its own zstd frame."""
-
-    compress = staticmethod(zstd_frame)
-
-    def flush(self) -> bytes:
-        return b""
-
-
-class _Piece(NamedTuple):
-    data: str | bytes
-    compressed: bool
+def _compressor(compression: Compression) -> _Compressor:
+    """One stream for a whole file: a single zstd frame, or a single gzip member."""
+    if compression is Compression.ZSTD:
+        return cast("_Compressor", zstandard.ZstdCompressor(level=_COMPRESSION_LEVEL).compressobj())
+    return zlib.compressobj(_COMPRESSION_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
 
 
 class BatchFile:
@@ -117,23 +90,20 @@ class BatchFile:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = path.open("wb")
         self._closed = False
-        self._chunks: queue.Queue[_Piece | None] = queue.Queue(maxsize=_MAX_PENDING_CHUNKS)
+        self._chunks: queue.Queue[str | bytes | None] = queue.Queue(maxsize=_MAX_PENDING_CHUNKS)
         self._error: BaseException | None = None
         self._writer = threading.Thread(
-            target=self._compress_chunks, name=f"gzip {path.name}", daemon=True
+            target=self._compress_chunks, name=f"compress {path.name}", daemon=True
         )
         self._writer.start()
 
     def _compress_chunks(self) -> None:
-        compressor: _Compressor = (
-            _ZstdFrames()
-            if self.compression is Compression.ZSTD
-            else zlib.compressobj(_COMPRESSION_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
-        )
+        compressor = _compressor(self.compression)
         try:
             while (piece := self._chunks.get()) is not None:
-                data = piece.data.encode() if isinstance(piece.data, str) else piece.data
-                self._file.write(data if piece.compressed else compressor.compress(data))
+                self._file.write(
+                    compressor.compress(piece.encode() if isinstance(piece, str) else piece)
+                )
             self._file.write(compressor.flush())
         except BaseException as exc:
             self._error = exc
@@ -156,32 +126,27 @@ class BatchFile:
         if self._buffered >= _CHUNK_CHARS:
             self._hand_over()
 
-    def write_encoded(self, data: bytes, rows: int, raw_size: int, *, compressed: bool) -> None:
-        """Append CSV lines a worker process encoded (and, for zstd, compressed).
+    def write_encoded(self, data: bytes, rows: int) -> None:
+        """Append CSV lines a worker process encoded.
 
         Args:
-            data: Whole lines, each with its trailing newline, as UTF-8 or one zstd frame.
+            data: Whole lines, each with its trailing newline, UTF-8.
             rows: How many lines `data` holds.
-            raw_size: Their uncompressed size in bytes.
-            compressed: Whether `data` is a zstd frame (only for zstd files).
         """
-        if compressed and self.compression is not Compression.ZSTD:
-            msg = "only zstd batch files take pre-compressed rows"
-            raise ValueError(msg)
         self._hand_over()
         self.rows += rows
-        self.raw_bytes += raw_size
+        self.raw_bytes += len(data)
         if data:
-            self._chunks.put(_Piece(data, compressed))
+            self._chunks.put(data)
 
     def _hand_over(self) -> None:
         if self._buffer:
-            self._chunks.put(_Piece("".join(self._buffer), compressed=False))
+            self._chunks.put("".join(self._buffer))
             self._buffer.clear()
             self._buffered = 0
 
     def close(self) -> Path:
-        """Finish the gzip stream and close the file.
+        """Finish the compressed stream and close the file.
 
         Returns:
             The file path.

@@ -15,11 +15,12 @@ from typing import Any
 
 from singer_sdk import Target
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.mapper import SameRecordTransform, StreamMap
 from singer_sdk.sinks import Sink
 from typing_extensions import override
 
-from target_snowflake_audit.connector import SnowflakeConnection
+from target_snowflake_audit.connector import SettingsError, SnowflakeConnection
 from target_snowflake_audit.ddl import REJECTED_TABLE
 from target_snowflake_audit.dispatch import Chunk, RecordDispatcher
 from target_snowflake_audit.loader import Loader
@@ -32,13 +33,13 @@ from target_snowflake_audit.messages import (
     SchemaViolationError,
     line_text,
 )
-from target_snowflake_audit.records import MissingKeyProperty, RecordRejected
 from target_snowflake_audit.sinks import (
     DEFAULT_BATCH_MAX_BYTES,
     DEFAULT_BATCH_SIZE_ROWS,
     AuditSink,
     QuarantineSink,
 )
+from target_snowflake_audit.values import MissingKeyProperty, RecordRejected
 from target_snowflake_audit.workers import EncodedChunk, RejectionKind
 
 # Records per chunk handed to a worker process: large enough that inter-process overhead is
@@ -190,6 +191,26 @@ class TargetSnowflakeAudit(Target):
             description="Base of the exponential backoff between attempts",
         ),
     ).to_dict()
+
+    @classmethod
+    @override
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: Any = None,
+        file_input: Any = None,
+    ) -> None:
+        """Run the target; invalid settings become one SettingsError (see cli.py)."""
+        try:
+            super().invoke(
+                about=about, about_format=about_format, config=config, file_input=file_input
+            )
+        except ConfigValidationError as exc:
+            problems = "; ".join(exc.errors) or str(exc)
+            msg = f"invalid settings: {problems}"
+            raise SettingsError(msg) from None
 
     @override
     def __init__(self, **kwargs: Any) -> None:
@@ -348,7 +369,11 @@ class TargetSnowflakeAudit(Target):
         if not self._quarantine:
             # Load what arrived before the bad line (and emit the last STATE received before
             # it), then stop: nothing valid is lost and the tap can resume from that state.
-            self.logger.error("%s", error)
+            # The error itself is reported once, by the command line (cli.py).
+            self.logger.info(
+                "Bad input on line %d: loading what arrived before it, then stopping",
+                error.line_number,
+            )
             try:
                 self._drain_all_batches()
                 self._wait_for_loads()
@@ -502,6 +527,3 @@ class TargetSnowflakeAudit(Target):
             self.loader.connection.close()
         if self._owned_staging_dir is not None:
             shutil.rmtree(self._owned_staging_dir, ignore_errors=True)
-
-
-cli = TargetSnowflakeAudit.cli

@@ -16,20 +16,20 @@ import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import msgspec
 
-from target_snowflake_audit.records import (
-    EncoderSpec,
-    MissingKeyProperty,
-    RecordRejected,
-    RowEncoder,
-)
-from target_snowflake_audit.staging import zstd_frame
+from target_snowflake_audit.records import EncoderSpec, RowEncoder
+from target_snowflake_audit.values import MissingKeyProperty, RecordRejected
 
-# msgspec decodes a Singer line about 2.5 times faster than the json module.
-_DECODER = msgspec.json.Decoder()
+# msgspec decodes a Singer line about 2.5 times faster than the json module. Numbers with a
+# fraction or exponent become Decimals with the exact digits sent (a float would turn
+# 1234567890.123456789 into 1234567890.1234567); integers of any size stay ints. The SDK's
+# own reader decodes floats as Decimals too (singer_sdk.singerlib.json).
+_DECODER = msgspec.json.Decoder(float_hook=Decimal)
+_FLOAT_DECODER = msgspec.json.Decoder()
 # Encoders compiled in this process, by spec key (one per sink); bounded for long runs.
 _ENCODERS: dict[str, RowEncoder] = {}
 _MAX_ENCODERS = 256
@@ -63,12 +63,24 @@ class EncodedChunk:
     """The CSV lines of a chunk's valid records, and the lines that were rejected."""
 
     data: bytes
-    """The CSV lines, UTF-8, or one zstd frame of them when the job asked to compress."""
+    """The CSV lines, UTF-8 (the batch file is compressed as one stream in the target)."""
     rows: int
-    raw_size: int
-    """Uncompressed size of the lines in bytes."""
-    compressed: bool
     rejections: tuple[Rejection, ...]
+
+
+def decode_json_floats(line: str | bytes) -> Any:
+    """Decode a JSON line that holds no record values (numbers with a fraction as floats).
+
+    Args:
+        line: The line (already known to be valid JSON).
+
+    Returns:
+        The decoded value.
+    """
+    try:
+        return _FLOAT_DECODER.decode(line)
+    except msgspec.DecodeError:
+        return json.loads(line)
 
 
 def decode_json(line: str | bytes) -> Any:
@@ -86,9 +98,9 @@ def decode_json(line: str | bytes) -> Any:
     try:
         return _DECODER.decode(line)
     except msgspec.DecodeError:
-        # msgspec refuses a few inputs the json module accepts (e.g. integers beyond
-        # 64 bits); the json module is the judge of what is valid JSON.
-        return json.loads(line)
+        # msgspec refuses a few inputs the json module accepts (e.g. lone surrogates);
+        # the json module is the judge of what is valid JSON.
+        return json.loads(line, parse_float=Decimal)
 
 
 @dataclass(frozen=True)
@@ -105,8 +117,6 @@ class ChunkJob:
     batch_id: str
     keep_going: bool
     """Encode the lines after a rejected one too (quarantine), or stop there."""
-    compress: bool
-    """Return the lines as one zstd frame (compression runs in the worker, in parallel)."""
 
 
 def encode_chunk(job: ChunkJob) -> EncodedChunk:
@@ -152,14 +162,7 @@ def encode_chunk(job: ChunkJob) -> EncodedChunk:
             rejections.append(Rejection(index, RejectionKind.INVALID_JSON, f"invalid JSON: {exc}"))
         if not job.keep_going:
             break
-    data = "".join(rows).encode()
-    return EncodedChunk(
-        data=zstd_frame(data) if job.compress and data else data,
-        rows=len(rows),
-        raw_size=len(data),
-        compressed=job.compress and bool(data),
-        rejections=tuple(rejections),
-    )
+    return EncodedChunk(data="".join(rows).encode(), rows=len(rows), rejections=tuple(rejections))
 
 
 def init_worker(parent_pid: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from target_snowflake_audit.ddl import AUDIT_COLUMN_NAMES
 from target_snowflake_audit.naming import column_names, snake_case, table_name
@@ -93,15 +95,23 @@ def test_only_lossless_type_changes_reuse_a_column():
     [
         ({"type": "integer"}, 5, "5"),
         ({"type": "integer"}, 5.0, "5"),
-        ({"type": "number"}, 0.1, "0.1"),
-        ({"type": "number"}, 1e-7, "0.000000100"),
+        ({"type": "number"}, Decimal("0.1"), "0.1"),
+        ({"type": "number"}, Decimal("1E-7"), "0.0000001"),
+        ({"type": "number"}, Decimal("1.0000000005"), "1.000000000"),
+        ({"type": "number"}, Decimal("1.0000000015"), "1.000000002"),
+        ({"type": "integer"}, Decimal("5.0"), "5"),
         ({"type": "string"}, 'a "b",c', '"a ""b"",c"'),
         ({"type": "string", "format": "date-time"}, "2024-01-01T12:00:00+02:00",
-         "2024-01-01T10:00:00+00:00"),
-        ({"type": "string", "format": "date-time"}, "2024-01-01T12:00:00Z", "2024-01-01T12:00:00Z"),
+         "2024-01-01 10:00:00.000000 +00:00"),
+        ({"type": "string", "format": "date-time"}, "2024-01-01T12:00:00Z",
+         "2024-01-01 12:00:00.000000 +00:00"),
         ({"type": "string", "format": "date-time"}, "2024-01-01T12:00:00",
-         "2024-01-01T12:00:00+00:00"),
+         "2024-01-01 12:00:00.000000 +00:00"),
+        ({"type": "string", "format": "date-time"}, "20240101T120000.5+0100",
+         "2024-01-01 11:00:00.500000 +00:00"),
         ({"type": "string", "format": "date"}, "2024-01-31", "2024-01-31"),
+        ({"type": "string", "format": "date"}, "2024-W01-1", "2024-01-01"),
+        ({"type": "string", "format": "date"}, "20240131", "2024-01-31"),
         ({"type": "boolean"}, True, "true"),
         ({"type": "object"}, {"a": [1, "x"]}, '"{""a"":[1,""x""]}"'),
         ({"type": "string", "enum": ["a", "b"]}, "a", '"a"'),

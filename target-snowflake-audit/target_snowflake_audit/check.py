@@ -1,0 +1,316 @@
+"""`target-snowflake-audit check`: a self-test to run against a real account before the first load.
+
+It connects with the configured authentication, checks the warehouse and the role's schema
+privileges, and loads one batch of edge cases (check_cases.py) through the real load path
+(the same encoder, PUT and COPY as a load) into a TEMPORARY table, which Snowflake drops when
+the session ends: no audit table is touched and nothing is dropped. Each step and case prints
+one line: `OK`, `FAIL` with expected vs got, or, on the local emulator, `EMULATOR-DIFFERENCE`
+for what the emulator is known not to do (with the Snowflake page that settles it). The exit
+status is 0 only when nothing failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from singer_sdk.exceptions import ConfigValidationError
+
+from target_snowflake_audit import ddl, privileges
+from target_snowflake_audit.check_cases import (
+    AUDIT_EXPECTATIONS,
+    CASES,
+    CHECK_KEYS,
+    CHECK_SCHEMA,
+    Case,
+    Expectation,
+)
+from target_snowflake_audit.connector import (
+    SettingsError,
+    SnowflakeConnection,
+    TargetSnowflakeError,
+)
+from target_snowflake_audit.ddl import Column
+from target_snowflake_audit.loader import Loader, warehouse_warning
+from target_snowflake_audit.naming import column_names, table_name
+from target_snowflake_audit.records import ColumnSpec, EncoderSpec
+from target_snowflake_audit.types import column_kind
+
+OK, FAIL, EMULATOR_DIFFERENCE = "OK", "FAIL", "EMULATOR-DIFFERENCE"
+_DOCS = "https://docs.snowflake.com/en/sql-reference"
+_NO_ACCESS_CONTROL = (
+    "privileges not checked: the emulator has no roles or grants "
+    f"(Snowflake: {_DOCS}/sql/show-grants)"
+)
+_FIXED_WAREHOUSE = (
+    "AUTO_RESUME not checked: the emulator answers every SHOW WAREHOUSES with one fixed, "
+    f"running warehouse (Snowflake: {_DOCS}/sql/show-warehouses)"
+)
+
+
+@dataclass
+class Report:
+    """The check's printed lines and its verdict."""
+
+    write: Callable[[str], None]
+    failures: int = 0
+    differences: int = 0
+    passed: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, outcome: str, subject: str, detail: str = "") -> None:
+        """Print one line and count it."""
+        if outcome == FAIL:
+            self.failures += 1
+        elif outcome == EMULATOR_DIFFERENCE:
+            self.differences += 1
+        else:
+            self.passed += 1
+        line = f"{outcome:<20} {subject}" + (f": {detail}" if detail else "")
+        self.lines.append(line)
+        self.write(" ".join(line.split("\n")))
+
+
+def _config(args: Sequence[str]) -> dict[str, Any]:
+    """Read and validate the settings named by `--config` (as the SDK reads them)."""
+    from target_snowflake_audit.target import TargetSnowflakeAudit  # noqa: PLC0415 - heavy
+
+    parser = argparse.ArgumentParser(prog="target-snowflake-audit check")
+    parser.add_argument("--config", action="append", default=[], help="settings JSON file")
+    options = parser.parse_args(list(args))
+    if not options.config:
+        msg = (
+            "no settings: pass --config FILE "
+            "(Meltano does: meltano invoke target-snowflake-audit check)"
+        )
+        raise SettingsError(msg)
+    try:
+        target = TargetSnowflakeAudit(config=[Path(path) for path in options.config])
+    except ConfigValidationError as exc:
+        msg = f"invalid settings: {'; '.join(exc.errors) or exc}"
+        raise SettingsError(msg) from None
+    config = dict(target.config)
+    target.dispatcher.close()
+    return config
+
+
+def run_check(args: Sequence[str], write: Callable[[str], None] = print) -> int:
+    """Run the self-test and return the exit status (0: everything as expected).
+
+    Args:
+        args: Command-line arguments after `check` is removed (`--config FILE`).
+        write: Where report lines go (standard output).
+
+    Returns:
+        0 when no step or case failed, else 1.
+    """
+    config = _config(args)
+    # Snowflake serves only HTTPS; plain HTTP is the local emulator (see the README).
+    emulated = config.get("protocol") == "http"
+    report = Report(write)
+    import logging  # noqa: PLC0415
+
+    logger = logging.getLogger("target-snowflake-audit")
+    connection = SnowflakeConnection(config, logger)
+    try:
+        with tempfile.TemporaryDirectory(prefix="target-snowflake-audit-check-") as staging:
+            _run_steps(connection, config, Path(staging), logger, report, emulated=emulated)
+    finally:
+        connection.close()  # ends the session: Snowflake drops the temporary table
+    verdict = "FAILED" if report.failures else "passed"
+    write(
+        f"check {verdict}: {report.passed} OK, {report.failures} failed, "
+        f"{report.differences} emulator differences"
+    )
+    return 1 if report.failures else 0
+
+
+def _run_steps(
+    connection: SnowflakeConnection,
+    config: dict[str, Any],
+    staging_dir: Path,
+    logger: Any,
+    report: Report,
+    *,
+    emulated: bool,
+) -> None:
+    try:
+        (session,) = connection.execute("SELECT CURRENT_USER() AS u, CURRENT_ROLE() AS r")
+    except TargetSnowflakeError as exc:
+        report.add(FAIL, "connection", str(exc))
+        return
+    method = (
+        "key pair" if config.get("private_key") or config.get("private_key_path") else "password"
+    )
+    report.add(OK, "connection", f"user {session['u']}, role {session['r']} ({method})")
+    _check_warehouse(connection, str(config["warehouse"]), report, emulated=emulated)
+    loader = Loader(connection=connection, config=config, staging_dir=staging_dir, logger=logger)
+    try:
+        try:
+            loader.start()
+        except TargetSnowflakeError as exc:
+            report.add(FAIL, "schema and stage", str(exc))
+            return
+        report.add(OK, "schema and stage", f"{connection.schema} and {loader.stage} are usable")
+        _check_privileges(connection, str(session["r"]), report, emulated=emulated)
+        _check_cases(connection, loader, config, report, emulated=emulated)
+    finally:
+        loader.pipeline.close()
+
+
+def _check_warehouse(
+    connection: SnowflakeConnection, warehouse: str, report: Report, *, emulated: bool
+) -> None:
+    try:
+        rows = connection.execute("SHOW WAREHOUSES LIKE %s", (warehouse,))
+        warning = warehouse_warning(warehouse, rows)
+    except TargetSnowflakeError as exc:
+        report.add(FAIL, "warehouse", str(exc))
+        return
+    if emulated:
+        report.add(EMULATOR_DIFFERENCE, "warehouse", _FIXED_WAREHOUSE)
+    elif warning:
+        report.add(FAIL, "warehouse", warning)
+    else:
+        report.add(OK, "warehouse", f"{warehouse} exists and resumes by itself (AUTO_RESUME)")
+
+
+def _check_privileges(
+    connection: SnowflakeConnection, role: str, report: Report, *, emulated: bool
+) -> None:
+    if emulated:
+        report.add(EMULATOR_DIFFERENCE, "privileges", _NO_ACCESS_CONTROL)
+        return
+    try:
+        grants = connection.execute(ddl.show_grants_on_schema(connection.schema))
+        inherited = {
+            (kind, name): _in_session(connection, kind, name)
+            for kind, name in privileges.grantees(grants)
+        }
+    except TargetSnowflakeError as exc:
+        report.add(FAIL, "privileges", str(exc))
+        return
+    except Exception as exc:  # any refusal is a failed check, reported
+        report.add(FAIL, "privileges", connection.redact(str(exc)))
+        return
+    missing = privileges.missing_privileges(grants, lambda kind, name: inherited[(kind, name)])
+    if missing:
+        fix = privileges.grant_statement(missing, connection.schema, role)
+        report.add(FAIL, "privileges", f"role {role} lacks {', '.join(missing)}; fix: {fix}")
+    else:
+        held = ", ".join(privileges.REQUIRED_ON_SCHEMA)
+        report.add(OK, "privileges", f"role {role} may {held} in {connection.schema}")
+
+
+def _in_session(connection: SnowflakeConnection, kind: str, name: str) -> bool:
+    function = "IS_DATABASE_ROLE_IN_SESSION" if kind == "DATABASE_ROLE" else "IS_ROLE_IN_SESSION"
+    (row,) = connection.execute(f"SELECT {function}(%s) AS inherited", (name,))
+    return bool(row["inherited"])
+
+
+def _check_cases(
+    connection: SnowflakeConnection,
+    loader: Loader,
+    config: dict[str, Any],
+    report: Report,
+    *,
+    emulated: bool,
+) -> None:
+    table = table_name(f"_audit_check_{loader.run_id}")
+    properties: dict[str, Any] = dict(CHECK_SCHEMA["properties"])
+    names = column_names(properties, reserved=ddl.AUDIT_COLUMN_NAMES)
+    columns = {prop: Column(names[prop], column_kind(properties[prop])) for prop in names}
+    qualified = connection.qualified(table)
+    try:
+        connection.execute(
+            ddl.create_table(qualified, [*columns.values(), *ddl.AUDIT_COLUMNS], temporary=True)
+        )
+    except Exception as exc:  # reported as the check's failure
+        report.add(FAIL, "temporary table", connection.redact(str(exc)))
+        return
+    encoder = EncoderSpec(
+        columns=tuple(
+            ColumnSpec(prop, column.name, properties[prop], column.kind)
+            for prop, column in columns.items()
+        ),
+        required=(),
+        allow_additional=True,
+        key_properties=CHECK_KEYS,
+        tenant_property=str(config.get("tenant_property", "Division")),
+        source_system=str(config.get("source_system", "Exact Online")),
+        store_document=True,
+    ).build()
+    file_columns = [*columns.values(), *ddl.STAGED_AUDIT_COLUMNS]
+    sequence = loader.sequence_counter(table)
+    batches = [[case for case in CASES if not case.separate_batch]]
+    batches += [[case] for case in CASES if case.separate_batch]
+    for cases in batches:
+        batch_id, batch_file = loader.new_batch(table)
+        for case in cases:
+            line = encoder.encode_record(
+                dict(case.record),
+                time_extracted=None,
+                deleted_at=None,
+                sequence=next(sequence),
+                batch_id=batch_id,
+            )
+            batch_file.write_line(line)
+        try:
+            loader.load(
+                stream_name="check",
+                table=table,
+                columns=file_columns,
+                batch_id=batch_id,
+                batch_file=batch_file,
+            )
+        except TargetSnowflakeError as exc:
+            for case in cases:
+                _report_case(report, case, f"load failed: {exc}", emulated=emulated)
+            continue
+        for case in cases:
+            mismatch = _compare(connection, qualified, case)
+            _report_case(report, case, mismatch, emulated=emulated)
+
+
+def _compare(connection: SnowflakeConnection, table: str, case: Case) -> str | None:
+    """Read a case back; return the first expected-vs-got difference, or None."""
+    expectations = (*case.expectations, *AUDIT_EXPECTATIONS)
+    select = ", ".join(f"{item.sql} AS v{n}" for n, item in enumerate(expectations))
+    try:
+        rows = connection.execute(
+            f'SELECT {select} FROM {table} WHERE "id" = %s',  # noqa: S608 - fixed SQL
+            (case.record["id"],),
+        )
+    except Exception as exc:  # reported as the case's failure
+        return f"reading it back failed: {connection.redact(str(exc))}"
+    if len(rows) != 1:
+        return f"expected 1 row, got {len(rows)}"
+    for n, item in enumerate(expectations):
+        got = rows[0][f"v{n}"]
+        if not _same(item, got):
+            return f"{item.label}: expected {item.expected!r}, got {got!r}"
+    return None
+
+
+def _same(item: Expectation, got: Any) -> bool:
+    expected = item.expected
+    if isinstance(expected, datetime.datetime):
+        return isinstance(got, datetime.datetime) and got.tzinfo is not None and got == expected
+    if isinstance(expected, bool):
+        return got is expected or got == expected
+    return type(got) is type(expected) and got == expected
+
+
+def _report_case(report: Report, case: Case, mismatch: str | None, *, emulated: bool) -> None:
+    subject = f"case {case.name!r}"
+    if mismatch is None:
+        report.add(OK, subject)
+    elif emulated and case.emulator_difference:
+        report.add(EMULATOR_DIFFERENCE, subject, f"{case.emulator_difference}; here: {mismatch}")
+    else:
+        report.add(FAIL, subject, mismatch)
