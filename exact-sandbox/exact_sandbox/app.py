@@ -26,6 +26,7 @@ from exact_sandbox.admin import admin_routes
 from exact_sandbox.catalog import (
     DELETED,
     DIVISIONS,
+    HRM_DIVISIONS,
     ME,
     SALES_INVOICE_LINES,
     SALES_INVOICES,
@@ -52,9 +53,10 @@ from exact_sandbox.odata import (
     json_results,
     next_link,
     parse_options,
+    selected_fields,
 )
 from exact_sandbox.sandbox import Sandbox
-from exact_sandbox.store import quote
+from exact_sandbox.store import json_value, quote
 
 JSON_TYPE = "application/json; charset=utf-8"
 ATOM_TYPE = "application/atom+xml;type=feed;charset=utf-8"
@@ -118,40 +120,71 @@ class ExactRoutes:
     # -- current/Me ---------------------------------------------------------------------------
 
     async def me(self, request: Request) -> Response:
-        """`GET /api/v1/current/Me`: not counted against rate limits (no division in the URL)."""
+        """`GET /api/v1/current/Me`: not counted against rate limits (no division in the URL).
+
+        Honours `$select` like any collection (Exact's FAQ shows
+        `current/Me?$select=CurrentDivision` answering only that field).
+        """
         try:
             self.sandbox.oauth.authenticate(request.headers.get("authorization"))
         except OAuthError as error:
             self.sandbox.stats.record_status(error.status)
             return exact_error(request, error.status, str(error), error.headers)
-        now = self.sandbox.clock.now()
-        first = self.sandbox.granted[0]
-        origin = str(request.base_url).rstrip("/")
-        row: dict[str, Any] = {
-            "UserID": self.sandbox.user_id,
-            "AccountingDivision": first,
-            "CurrentDivision": first,
-            "DivisionCustomer": None,
-            "Email": "sandbox.user@example.com",
-            "FullName": "Sandbox User",
-            "LanguageCode": "en-GB",
-            "Legislation": self.sandbox.config.region.upper(),
-            "PackageCode": "SANDBOX",
-            "ServerTime": wall_ms_from_epoch(now),
-            "ServerUtcOffset": (wall_ms_from_epoch(now) / 1000 - now) / 3600,
-            "UserName": "sandbox.user",
-        }
+        try:
+            options = parse_options(list(request.query_params.multi_items()))
+            fields = selected_fields(ME, Kind.STANDARD, options.select)
+        except ODataError as error:
+            return exact_error(request, error.status, error.message, {})
+        row = self.me_row()
         if not wants_json(request):
-            return Response(atom_single(ME, ME.fields, row), media_type=ATOM_TYPE)
-        json_row = {
+            return Response(atom_single(ME, fields, row), media_type=ATOM_TYPE)
+        origin = str(request.base_url).rstrip("/")
+        json_row: dict[str, Any] = {
             "__metadata": {
                 "uri": f"{origin}/api/v1/current/Me(guid'{self.sandbox.user_id}')",
                 "type": ME.metadata_type,
             },
-            **row,
-            "ServerTime": f"/Date({row['ServerTime']})/",
         }
+        for found in fields:
+            json_row[found.name] = json_value(
+                found, row[found.name], int64_as_string=self.sandbox.store.int64_as_string
+            )
         return Response(json_results([json_row]), media_type=JSON_TYPE)
+
+    def me_row(self) -> dict[str, Any]:
+        """Every documented field of the sandbox user (Exact's page lists 39)."""
+        sandbox = self.sandbox
+        now = sandbox.clock.now()
+        first = sandbox.granted[0]
+        row: dict[str, Any] = dict.fromkeys(f.name for f in ME.fields)
+        row.update(
+            {
+                "UserID": sandbox.user_id,
+                "AccountingDivision": first,
+                "CurrentDivision": first,
+                "Email": "sandbox.user@example.com",
+                "FirstName": "Sandbox",
+                "FullName": "Sandbox User",
+                "Initials": "S.",
+                "IsClientUser": False,
+                "IsEmployeeSelfServiceUser": False,
+                "IsMyFirmLiteUser": False,
+                "IsMyFirmPortalUser": False,
+                "IsOEIMigrationMandatory": False,
+                "IsStarterUser": False,
+                "Language": "EN",
+                "LanguageCode": "en-GB",
+                "LastName": "User",
+                # Edm.Int64; Exact's own SDK test data shows "Legislation": "1" (NL).
+                "Legislation": 1,
+                "PackageCode": "SANDBOX",
+                # Documented as Edm.String; served as Exact's /Date(ms)/ text (UNCONFIRMED).
+                "ServerTime": f"/Date({wall_ms_from_epoch(now)})/",
+                "ServerUtcOffset": (wall_ms_from_epoch(now) / 1000 - now) / 3600,
+                "UserName": "sandbox.user",
+            }
+        )
+        return row
 
     # -- division calls -------------------------------------------------------------------------
 
@@ -252,9 +285,11 @@ class ExactRoutes:
             options=options,
             source_sql=sandbox.store.source_sql(entity, kind),
             uri_prefix=f"{origin}/api/v1/{division}/{canonical}",
-            division_filter=entity is not DIVISIONS,
+            # Both division lists answer every division the user may access.
+            division_filter=entity not in (DIVISIONS, HRM_DIVISIONS),
             fragment_fields=self.fragment_fields(entity, kind),
             extra_conditions=extra,
+            int64_as_string=sandbox.store.int64_as_string,
         )
         if count_only:
             options.inlinecount = True
@@ -285,8 +320,8 @@ class ExactRoutes:
 
     def fragment_fields(self, entity: Entity, kind: Kind) -> frozenset[str] | None:
         """The pre-serialised field set, when this endpoint reads the entity's own table."""
-        if entity is SALES_INVOICES and kind is Kind.SYNC:
-            return None  # the union feed is built on the fly
+        if (entity is SALES_INVOICES and kind is Kind.SYNC) or entity.view_of is not None:
+            return None  # the union feed and views are built on the fly
         return frozenset(f.name for f in self.sandbox.store.fragment_fields(entity))
 
     def sync_timestamp(
@@ -335,7 +370,11 @@ class ExactRoutes:
             },
             "API": name,
             "Modified": f"/Date({modified_ms})/",
-            "TimeStampAsBigInt": int(timestamp),
+            "TimeStampAsBigInt": json_value(
+                SYNC_TIMESTAMP.field("TimeStampAsBigInt"),
+                int(timestamp),
+                int64_as_string=self.sandbox.store.int64_as_string,
+            ),
         }
         return Response(json_results([json_row]), headers=headers, media_type=JSON_TYPE)
 

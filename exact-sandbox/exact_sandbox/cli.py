@@ -46,9 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--daily-limit", type=int, default=5000)
     serve.add_argument("--db", default=None, help="SQLite file to keep (reused when it matches)")
     serve.add_argument(
-        "--accept-basic-auth",
+        "--plain-numbers",
         action="store_true",
-        help="also take client credentials from HTTP Basic (UNCONFIRMED at Exact; off)",
+        help="write Edm.Int64 values as JSON numbers (default: strings, as OData v2 and Exact do)",
     )
     serve.add_argument("--fault-seed", type=int, default=None, help="seed of the fault RNG")
     return parser
@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         minutely_limit=args.minutely_limit,
         daily_limit=args.daily_limit,
         db=args.db,
-        accept_basic_auth=args.accept_basic_auth,
+        int64_as_string=not args.plain_numbers,
         fault_seed=args.fault_seed,
     )
     try:

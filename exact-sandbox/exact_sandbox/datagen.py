@@ -45,9 +45,14 @@ from exact_sandbox.catalog import (
 )
 from exact_sandbox.clock import MS_PER_DAY
 from exact_sandbox.store import FIRST_TIMESTAMP, Store
+from exact_sandbox.unset import unset_row
 
 SCALES: dict[str, int] = {"small": 4_000, "medium": 50_000, "large": 400_000}
 HISTORY_DAYS = 730
+USER_FULL_NAME = "Sandbox User"
+VAT_CODE_WIDTH = 3
+COUNTRY_WIDTH = 3
+UNIT_WIDTH = 8
 FLUSH_ROWS = 5_000
 MS_PER_HOUR = 3_600_000
 
@@ -74,6 +79,11 @@ REGIONS: dict[str, Region] = {
     "es": Region("es", 500100, "ES", "EUR", 21, "S.L.", ("Madrid", "Valencia", "Sevilla")),
     "us": Region("us", 600100, "US", "USD", 0, "Inc.", ("Boston", "Austin", "Denver")),
 }
+
+
+def pad(code: str, width: int) -> str:
+    """A code as Exact stores it: right-padded with spaces to its column's width."""
+    return code.ljust(width)
 
 
 def parse_scale(scale: str) -> int:
@@ -381,9 +391,13 @@ class DivisionGenerator:
         self.buffers: dict[str, list[tuple[Any, ...]]] = {}
         self.columns: dict[str, tuple[str, ...]] = {}
         self.entities: dict[str, Entity] = {}
+        self.unset: dict[str, dict[str, Any]] = {}
         self.user_id = self.guid()
         self.sequences: dict[str, int] = {}
-        self.vat_code = str(region.vat_percentage // 10 if region.vat_percentage else 0)
+        # Exact pads codes with spaces to their column width: VATCode "02 " (3), Country
+        # "NL " (3), Unit "stuk    " (8), as recorded in Exact's own SDK test data and picqer's.
+        self.vat_code = pad(f"{region.vat_percentage // 10:02d}", VAT_CODE_WIDTH)
+        self.country = pad(region.country, COUNTRY_WIDTH)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -392,17 +406,27 @@ class DivisionGenerator:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def emit(self, entity: Entity, values: dict[str, Any]) -> None:
-        """Queue one row; it gets the next rowversion of the division."""
+        """Queue one row; it gets the next rowversion of the division.
+
+        Fields `values` leaves out get what Exact shows for an unset field (see unset.py);
+        values of fields the entity does not document are ignored (one rule feeds receivables
+        and payments, whose documented fields differ).
+        """
         name = entity.name
         if name not in self.columns:
             self.columns[name] = self.store.column_names(entity)
             self.buffers[name] = []
             self.entities[name] = entity
+            self.unset[name] = unset_row(
+                self.store.columns(entity), user_id=self.user_id, user_name=USER_FULL_NAME
+            )
         self.timestamp += 1
-        values["Division"] = self.division
-        values["Timestamp"] = self.timestamp
+        row = self.unset[name].copy()
+        row.update(values)
+        row["Division"] = self.division
+        row["Timestamp"] = self.timestamp
         buffer = self.buffers[name]
-        buffer.append(tuple(map(values.get, self.columns[name])))
+        buffer.append(tuple(map(row.get, self.columns[name])))
         if len(buffer) >= FLUSH_ROWS:
             self.flush(name)
 
@@ -450,12 +474,16 @@ class DivisionGenerator:
             {
                 "Code": self.division,
                 "BlockingStatus": 0,
-                "Country": region.country,
+                "City": region.cities[0],
+                "Country": self.country,
                 "Created": created,
                 "Currency": region.currency,
                 "Current": self.index == 0,
                 "Description": f"Sandbox Software {region.country} {self.index + 1}",
                 "DivisionMoveDate": None,
+                # Edm.Int64: the division's number as the user sees it.
+                "Hid": self.division % 100_000,
+                "StartDate": created - created % MS_PER_DAY,
                 "IsDossierDivision": False,
                 "IsHRDivision": False,
                 "IsMainDivision": self.index == 0,
@@ -629,7 +657,7 @@ class DivisionGenerator:
                     "City": self.rng.choice(self.region.cities),
                     "Classification1": None,
                     "Code": code,
-                    "Country": self.region.country,
+                    "Country": self.country,
                     "Created": created,
                     "Email": f"info@account{number}.example.com",
                     "GLAP": self.gl["1600"][0] if is_supplier else None,
@@ -712,7 +740,7 @@ class DivisionGenerator:
                     "SalesVatCode": self.vat_code,
                     "StandardSalesPrice": price / 100,
                     "StartDate": created - created % MS_PER_DAY,
-                    "Unit": unit,
+                    "Unit": pad(unit, UNIT_WIDTH),
                 },
             )
             self.catalogue.append((item_id, code, description, price, gl, cost_unit))

@@ -77,14 +77,11 @@ class OAuthServer:
         clock: Clock,
         client_id: str,
         client_secret: str,
-        *,
-        accept_basic_auth: bool = False,
     ) -> None:
-        """`accept_basic_auth`: take client credentials from HTTP Basic (UNCONFIRMED at Exact)."""
+        """Serve one registered app."""
         self.clock = clock
         self.client_id = client_id
         self.client_secret = client_secret
-        self.accept_basic_auth = accept_basic_auth
         self.user_id = ""
         self._access: dict[str, AccessToken] = {}
         self._refresh: dict[str, RefreshToken] = {}
@@ -126,7 +123,9 @@ class OAuthServer:
     def token(self, form: dict[str, str], basic: tuple[str, str] | None) -> dict[str, Any]:
         """The token endpoint: authorization_code and refresh_token grants."""
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
-        if basic is not None and self.accept_basic_auth and not client_id:
+        if basic is not None and not client_id:
+            # RFC 6749 section 2.3.1: the server MUST support HTTP Basic client credentials
+            # (published Exact clients, e.g. SageData's tap, send them that way).
             client_id, client_secret = basic
         if client_id != self.client_id or client_secret != self.client_secret:
             raise OAuthError(400, {"error": "invalid_client"})

@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 from exact_sandbox.catalog import PAGE_SIZE, Edm, Entity, Field, Kind
 from exact_sandbox.clock import parse_wall_datetime, wall_ms_to_iso
-from exact_sandbox.store import JSON_COLUMN, field_json_sql, quote
+from exact_sandbox.store import JSON_COLUMN, field_json_sql, json_members_sql, quote
 
 SUPPORTED_OPTIONS = frozenset(
     {"$select", "$filter", "$top", "$orderby", "$skiptoken", "$inlinecount", "$skip", "$expand"},
@@ -25,6 +25,8 @@ SUPPORTED_OPTIONS = frozenset(
 SYSTEM_TYPES: dict[Edm, str] = {
     Edm.GUID: "System.Guid",
     Edm.STRING: "System.String",
+    Edm.BINARY: "System.Byte[]",
+    Edm.BYTE: "System.Byte",
     Edm.INT16: "System.Int16",
     Edm.INT32: "System.Int32",
     Edm.INT64: "System.Int64",
@@ -41,7 +43,7 @@ LITERAL_TYPES = {
     "decimal": "System.Decimal",
     "bool": "System.Boolean",
 }
-NUMERIC = frozenset({Edm.INT16, Edm.INT32, Edm.INT64, Edm.DOUBLE})
+NUMERIC = frozenset({Edm.BYTE, Edm.INT16, Edm.INT32, Edm.INT64, Edm.DOUBLE})
 COMPARISONS = {"eq": "=", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 # Keep `__next` readable like Exact's: `$skiptoken=guid'...'`, `$select=ID,Code`.
 NAME_SAFE = "$"
@@ -495,6 +497,8 @@ class PageRequest:
     division_filter: bool = True
     fragment_fields: frozenset[str] | None = None
     extra_conditions: list[tuple[str, list[Any]]] = field(default_factory=list)
+    #: OData v2 JSON writes Edm.Int64 as a string (Timestamp: "10024"); False serves numbers.
+    int64_as_string: bool = True
 
 
 @dataclass
@@ -703,7 +707,13 @@ def select_columns(
             + f" || {quote(key.name)} || "
             + sql_text(f'{closing})","type":"{entity.metadata_type}"}},')
         )
-        timestamp = ' || \',"Timestamp":\' || "Timestamp"' if "Timestamp" in names else ""
+        timestamp = ""
+        if "Timestamp" in names:
+            timestamp = (
+                ' || \',"Timestamp":"\' || "Timestamp" || \'"\''
+                if request.int64_as_string
+                else ' || \',"Timestamp":\' || "Timestamp"'
+            )
         uri_prefix = json.dumps(request.uri_prefix)[1:-1]
         return f"{metadata} || {JSON_COLUMN}{timestamp} || '}}'", [uri_prefix]
     pairs = [
@@ -711,8 +721,10 @@ def select_columns(
         + uri_sql(entity)
         + f", 'type', '{entity.metadata_type}')"
     ]
-    pairs.extend(f"'{f.name}', {field_json_sql(f)}" for f in fields)
-    return f"json_object({', '.join(pairs)})", [request.uri_prefix]
+    pairs.extend(
+        f"'{f.name}', {field_json_sql(f, int64_as_string=request.int64_as_string)}" for f in fields
+    )
+    return f"'{{' || {json_members_sql(pairs)} || '}}'", [request.uri_prefix]
 
 
 def sql_text(text: str) -> str:

@@ -34,7 +34,8 @@ class SandboxConfig:
     minutely_limit: int = 60
     daily_limit: int = 5000
     db: str | None = None
-    accept_basic_auth: bool = False
+    #: OData v2 JSON writes Edm.Int64 as strings (Exact does: `"Legislation": "1"`).
+    int64_as_string: bool = True
     fault_seed: int | None = None
 
     def validate(self) -> None:
@@ -62,19 +63,14 @@ class Sandbox:
         else:
             self._tempdir = tempfile.mkdtemp(prefix="exact-sandbox-")
             db_path = str(Path(self._tempdir) / "sandbox.sqlite3")
-        self.store = Store(db_path)
+        self.store = Store(db_path, int64_as_string=config.int64_as_string)
         self.granted = self._load_or_generate()
         self.divisions = self.store.divisions()
         identity = f"{config.region}:{config.seed}"
         self.client_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"exact-sandbox:client:{identity}"))
         self.client_secret = hashlib.sha256(f"secret:{identity}".encode()).hexdigest()[:24]
         self.user_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"exact-sandbox:user:{identity}"))
-        self.oauth = OAuthServer(
-            self.clock,
-            self.client_id,
-            self.client_secret,
-            accept_basic_auth=config.accept_basic_auth,
-        )
+        self.oauth = OAuthServer(self.clock, self.client_id, self.client_secret)
         self.limiter = RateLimiter(
             self.clock, Limits(minutely=config.minutely_limit, daily=config.daily_limit)
         )
@@ -92,6 +88,12 @@ class Sandbox:
         }
         meta = self.store.meta()
         if meta and all(meta.get(key) == value for key, value in wanted.items()):
+            numbers = "strings" if config.int64_as_string else "plain"
+            if meta.get("numbers") != numbers:
+                # Rows keep their JSON pre-serialised; a file reused in the other number mode
+                # is re-serialised, not regenerated.
+                self.store.refresh_all_json()
+                self.store.set_meta({"numbers": numbers})
             return [code for code, granted in sorted(self.store.divisions().items()) if granted]
         granted = generate(
             self.store,
@@ -101,7 +103,7 @@ class Sandbox:
             lines_per_division=parse_scale(config.scale),
             now_ms=wall_ms_from_epoch(self.clock.now()),
         )
-        self.store.set_meta(wanted)
+        self.store.set_meta({**wanted, "numbers": "strings" if config.int64_as_string else "plain"})
         return granted
 
     def info(self, base_url: str) -> dict[str, Any]:

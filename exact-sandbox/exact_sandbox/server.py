@@ -84,7 +84,7 @@ class SandboxServer:
         minutely_limit: int = 60,
         daily_limit: int = 5000,
         db: str | None = None,
-        accept_basic_auth: bool = False,
+        int64_as_string: bool = True,
         fault_seed: int | None = None,
     ) -> None:
         """Keep the settings; `start()` (or `with`) generates data and serves."""
@@ -99,7 +99,7 @@ class SandboxServer:
             minutely_limit=minutely_limit,
             daily_limit=daily_limit,
             db=db,
-            accept_basic_auth=accept_basic_auth,
+            int64_as_string=int64_as_string,
             fault_seed=fault_seed,
         )
         self.sandbox: Sandbox | None = None

@@ -21,6 +21,7 @@ from exact_sandbox.catalog import (
     DELETED,
     DIVISIONS,
     ENTITIES_BY_NAME,
+    PURCHASE_ENTRIES,
     SALES_INVOICE_LINES,
     SALES_INVOICES,
     TIMESTAMP,
@@ -34,15 +35,21 @@ from exact_sandbox.clock import parse_wall_datetime
 SQL_TYPES: dict[Edm, str] = {
     Edm.GUID: "TEXT",
     Edm.STRING: "TEXT",
+    Edm.BYTE: "INTEGER",
     Edm.INT16: "INTEGER",
     Edm.INT32: "INTEGER",
     Edm.INT64: "INTEGER",
     Edm.DOUBLE: "REAL",
     Edm.DATETIME: "INTEGER",
     Edm.BOOLEAN: "INTEGER",
+    # OData v2 JSON writes binary values as base64 text.
+    Edm.BINARY: "TEXT",
 }
 
 FIRST_TIMESTAMP = 1000
+#: Lines whose endpoint has no Modified, with the document (and its key field) they belong to.
+LINE_PARENTS: dict[str, tuple[Entity, str]] = {"PurchaseEntryLines": (PURCHASE_ENTRIES, "EntryID")}
+STORED_DIVISION = Field("Division", Edm.INT32, frozenset())
 # Each row keeps its JSON members (every stored field but Timestamp) pre-serialised, so a page
 # selecting all fields is a string concatenation per row instead of a json_object call.
 JSON_COLUMN = '"_json"'
@@ -53,12 +60,39 @@ class MutationError(ValueError):
 
 
 def stored_fields(entity: Entity) -> tuple[Field, ...]:
-    """The columns of an entity's table: every non-sync-only field plus the rowversion."""
+    """The columns of an entity's table: every field of every endpoint, plus the rowversion.
+
+    The sales-invoice sync feed's line fields are served from the lines' own table, so the
+    invoices' table does not store them.
+    """
     if entity is DELETED:
         return entity.fields
-    fields = [field for field in entity.fields if field.kinds != frozenset({Kind.SYNC})]
+    served_by_lines = (
+        {field.name for field in SALES_INVOICE_LINES.fields} if entity is SALES_INVOICES else set()
+    )
+    fields = [
+        field
+        for field in entity.fields
+        if field.name != "Timestamp"
+        and not (field.kinds == frozenset({Kind.SYNC}) and field.name in served_by_lines)
+    ]
+    if not entity.has_field("Division"):
+        # Rows are kept per division even where Exact's page lists no Division field
+        # (purchase invoices, divisions); such a column is stored but never served.
+        fields.append(STORED_DIVISION)
     fields.append(TIMESTAMP)
     return tuple(fields)
+
+
+def fragment_kind(entity: Entity) -> Kind:
+    """The endpoint kind whose full field set each row keeps pre-serialised.
+
+    Sync feeds carry the volume, so an entity with its own sync endpoint keeps the sync fields;
+    the sales-invoice sync feed is a union built per page and gains nothing from it.
+    """
+    if entity.sync_path and not entity.sync_feed_owner and entity is not SALES_INVOICES:
+        return Kind.SYNC
+    return Kind.BULK if entity.bulk_path else Kind.STANDARD
 
 
 def quote(name: str) -> str:
@@ -69,9 +103,15 @@ def quote(name: str) -> str:
 class Store:
     """The sandbox database; one connection, used from the server's event-loop thread."""
 
-    def __init__(self, path: str) -> None:
-        """Open (or create) the database at `path`."""
+    def __init__(self, path: str, *, int64_as_string: bool = True) -> None:
+        """Open (or create) the database at `path`.
+
+        Args:
+            path: The SQLite file.
+            int64_as_string: Write `Edm.Int64` values as JSON strings, as OData v2 does.
+        """
         self.path = path
+        self.int64_as_string = int64_as_string
         self.connection = sqlite3.connect(path, check_same_thread=False)
         self.connection.execute("PRAGMA journal_mode=MEMORY")
         self.connection.execute("PRAGMA synchronous=OFF")
@@ -118,13 +158,19 @@ class Store:
         self.connection.commit()
 
     def fragment_fields(self, entity: Entity) -> tuple[Field, ...]:
-        """The fields pre-serialised in the JSON column (all stored fields but Timestamp)."""
-        return tuple(f for f in self._columns[entity.name] if f.name != "Timestamp")
+        """The fields pre-serialised in the JSON column (those of `fragment_kind`, no Timestamp)."""
+        if entity is DELETED:
+            return tuple(f for f in entity.fields if f.name != "Timestamp")
+        kind = fragment_kind(entity)
+        return tuple(f for f in entity.fields_for(kind) if f.name != "Timestamp")
 
     def refresh_json(self, entity: Entity, division: int | None = None, key: Any = None) -> None:
         """Recompute the pre-serialised JSON of all rows, a division's, or one row."""
-        members = ", ".join(
-            f"'{f.name}', {field_json_sql(f)}" for f in self.fragment_fields(entity)
+        members = json_members_sql(
+            [
+                f"'{f.name}', {field_json_sql(f, int64_as_string=self.int64_as_string)}"
+                for f in self.fragment_fields(entity)
+            ]
         )
         where, params = "", []
         if division is not None:
@@ -136,7 +182,7 @@ class Store:
         with self.lock:
             self.connection.execute(
                 f"UPDATE {quote(entity.name)} SET {JSON_COLUMN} ="  # noqa: S608
-                f" trim(json_object({members}), '{{}}'){where}",
+                f" {members}{where}",
                 params,
             )
 
@@ -205,6 +251,8 @@ class Store:
         The sales-invoice sync feed is a union: headers as LineNumber 0 (ID = InvoiceID) and
         lines carrying their header's context fields, as Exact's sync/SalesInvoice/SalesInvoices.
         """
+        if entity.view_of is not None:
+            return self._view_sql(entity)
         if entity is not SALES_INVOICES or kind is not Kind.SYNC:
             return quote(entity.name)
         header_columns = set(self.column_names(SALES_INVOICES))
@@ -233,6 +281,18 @@ class Store:
             f" UNION ALL SELECT {', '.join(line_select)} FROM SalesInvoiceLines l"
             " JOIN SalesInvoices h ON h.Division = l.Division AND h.InvoiceID = l.InvoiceID)"
         )
+
+    def _view_sql(self, entity: Entity) -> str:
+        """An entity served from another entity's table (hrm/Divisions from Divisions)."""
+        source = ENTITIES_BY_NAME[entity.view_of or ""]
+        columns = set(self.column_names(source))
+        select = []
+        for field in entity.fields:
+            column = entity.renames.get(field.name, field.name)
+            value = quote(column) if column in columns else "NULL"
+            select.append(f"{value} AS {quote(field.name)}")
+        select += ["Division", "Timestamp"]
+        return f"(SELECT {', '.join(select)} FROM {quote(source.name)})"  # noqa: S608 - identifiers from the catalog
 
     def truth(self) -> dict[str, Any]:
         """Live row counts and exact amount sums per entity and division (admin `truth`)."""
@@ -295,7 +355,7 @@ class Store:
             return None
         result: dict[str, Any] = {}
         for field, value in zip(self.columns(entity), row, strict=True):
-            result[field.name] = json_value(field, value)
+            result[field.name] = json_value(field, value, int64_as_string=self.int64_as_string)
         return result
 
     def create(
@@ -322,6 +382,7 @@ class Store:
                 self.connection.rollback()
                 raise MutationError(f"{entity.name}: {error}") from error
             self.refresh_json(entity, division, values[entity.key])
+            self._touch_parent(entity, division, values, now_ms)
             self.connection.commit()
             return self._require(entity, division, values[entity.key])
 
@@ -347,6 +408,7 @@ class Store:
             if entity is SALES_INVOICES:
                 # Exact: any change to a sales invoice bumps the header and line Timestamps.
                 self._bump_invoice_lines(division, key)
+            self._touch_parent(entity, division, self._require(entity, division, key), now_ms)
             self.connection.commit()
             return self._require(entity, division, key)
 
@@ -417,6 +479,27 @@ class Store:
             self.connection.commit()
             return {"division": division, "DivisionMoveDate": f"/Date({now_ms})/"}
 
+    def _touch_parent(
+        self, entity: Entity, division: int, row: Mapping[str, Any], now_ms: int
+    ) -> None:
+        """An edit of a document's line is an edit of the document (its Modified moves).
+
+        Exact documents no Modified on purchase entry lines; readers follow the entry's.
+        """
+        parent = LINE_PARENTS.get(entity.name)
+        if parent is None or row.get(parent[1]) is None:
+            return
+        parent_entity, key_field = parent
+        parent_key = row[key_field]
+        if self.row_dict(parent_entity, division, parent_key) is None:
+            return
+        self.connection.execute(
+            f"UPDATE {quote(parent_entity.name)} SET Modified = ?, Timestamp = ?"  # noqa: S608 - identifiers from the catalog, values bound
+            f" WHERE Division = ? AND {quote(parent_entity.key)} = ?",
+            (now_ms, self.next_timestamp(division), division, parent_key),
+        )
+        self.refresh_json(parent_entity, division, parent_key)
+
     def _bump_invoice_lines(self, division: int, invoice_id: Any) -> None:
         line_ids = self.connection.execute(
             "SELECT ID FROM SalesInvoiceLines WHERE Division = ? AND InvoiceID = ? ORDER BY ID",
@@ -473,6 +556,8 @@ def _to_datetime(raw: Any) -> int:
 CONVERTERS: dict[Edm, Any] = {
     Edm.GUID: _to_guid,
     Edm.STRING: str,
+    Edm.BINARY: str,
+    Edm.BYTE: int,
     Edm.INT16: int,
     Edm.INT32: int,
     Edm.INT64: int,
@@ -492,8 +577,33 @@ def storage_value(field: Field, raw: Any) -> Any:
         raise MutationError(f"{field.name}: cannot read {raw!r} as {field.edm}") from error
 
 
-def field_json_sql(field: Field) -> str:
-    """The SQL expression serialising one stored value as Exact's JSON does."""
+#: SQLite functions take at most 127 arguments: wide rows are built in chunks of members.
+_MEMBERS_PER_CALL = 60
+
+
+def json_members_sql(members: Sequence[str]) -> str:
+    """SQL building the members of a JSON object, without its braces.
+
+    Args:
+        members: `'name', <value expression>` pairs, in order.
+
+    Returns:
+        An expression: `json_object` calls of at most 60 members each, braces trimmed, joined
+        with commas.
+    """
+    chunks = [
+        f"trim(json_object({', '.join(members[start : start + _MEMBERS_PER_CALL])}), '{{}}')"
+        for start in range(0, len(members), _MEMBERS_PER_CALL)
+    ]
+    return " || ',' || ".join(chunks)
+
+
+def field_json_sql(field: Field, *, int64_as_string: bool = True) -> str:
+    """The SQL expression serialising one stored value as Exact's JSON does.
+
+    OData v2 JSON writes `Edm.Int64` as a string (Exact's `"Legislation": "1"` in its own SDK's
+    test data); `Edm.Double` is a number, whole amounts without a fraction (`9075`).
+    """
     column = quote(field.name)
     if field.edm is Edm.DATETIME:
         return f"'/Date(' || {column} || ')/'"
@@ -502,17 +612,26 @@ def field_json_sql(field: Field) -> str:
             f"CASE WHEN {column} IS NULL THEN NULL"
             f" WHEN {column} THEN json('true') ELSE json('false') END"
         )
+    if field.edm is Edm.INT64 and int64_as_string:
+        return f"CAST({column} AS TEXT)"
+    if field.edm is Edm.DOUBLE:
+        whole = f"CAST({column} AS INTEGER)"
+        return f"CASE WHEN {column} = {whole} THEN {whole} ELSE {column} END"
     return column
 
 
-def json_value(field: Field, value: Any) -> Any:
-    """A stored value as Exact's JSON shows it."""
+def json_value(field: Field, value: Any, *, int64_as_string: bool = True) -> Any:
+    """A stored value as Exact's JSON shows it (see `field_json_sql`)."""
     if value is None:
         return None
     if field.edm is Edm.DATETIME:
         return f"/Date({value})/"
     if field.edm is Edm.BOOLEAN:
         return bool(value)
+    if field.edm is Edm.INT64 and int64_as_string:
+        return str(value)
+    if field.edm is Edm.DOUBLE and float(value).is_integer():
+        return int(value)
     return value
 
 

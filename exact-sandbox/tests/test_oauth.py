@@ -116,7 +116,9 @@ def test_wrong_client_credentials_are_refused(own):
     assert own.token(grant_type="refresh_token", refresh_token=refresh).status_code == 200
 
 
-def test_basic_auth_client_credentials_are_refused_by_default(own):
+def test_basic_auth_client_credentials_are_accepted(own):
+    # RFC 6749 section 2.3.1: servers MUST accept client credentials as HTTP Basic; published
+    # Exact clients send them that way.
     refresh = own.admin("post", "tokens")["refresh_token"]
     answer = requests.post(
         f"{own.base_url}/api/oauth2/token",
@@ -124,4 +126,13 @@ def test_basic_auth_client_credentials_are_refused_by_default(own):
         auth=(own.info["client_id"], own.info["client_secret"]),
         timeout=10,
     )
-    assert answer.status_code == 400
+    assert answer.status_code == 200
+    assert answer.json()["expires_in"] == "600"
+    wrong = requests.post(
+        f"{own.base_url}/api/oauth2/token",
+        data={"grant_type": "refresh_token", "refresh_token": answer.json()["refresh_token"]},
+        auth=(own.info["client_id"], "not-the-secret"),
+        timeout=10,
+    )
+    assert wrong.status_code == 400
+    assert wrong.json()["error"] == "invalid_client"

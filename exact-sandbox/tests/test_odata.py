@@ -29,7 +29,8 @@ def test_collection_shape_with_metadata_on_rows(exact):
     assert set(body) == {"d"}
     row = body["d"]["results"][0]
     assert set(row) == {"__metadata", "ID", "Code"}
-    assert row["__metadata"]["type"] == "Exact.Web.Api.Models.Financial.GLAccount"
+    # As recorded in Exact's own .NET SDK test data.
+    assert row["__metadata"]["type"] == "Exact.Web.Api.Models.GLAccount"
     assert row["__metadata"]["uri"].endswith(f"/financial/GLAccounts(guid'{row['ID']}')")
 
 
