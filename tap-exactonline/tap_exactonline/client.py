@@ -43,7 +43,15 @@ from typing_extensions import override
 
 from tap_exactonline.dates import exact_date_to_utc, parse_utc, utc_to_exact_filter_literal
 from tap_exactonline.output import RecordBufferingWriter
-from tap_exactonline.schema import DELETED_AT, Edm, ExactField, Where, json_schema
+from tap_exactonline.schema import (
+    DELETED_AT,
+    ExactField,
+    Where,
+    endpoint,
+    json_schema,
+    union_fields,
+)
+from tap_exactonline.values import RecordShaper
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator
@@ -386,8 +394,9 @@ class ReadPlan:
 class ExactStream(RESTStream[str | None]):
     """Base for every Exact stream; subclasses only declare."""
 
-    #: Exact's fields as the endpoint serves them.
-    exact_fields: ClassVar[tuple[ExactField, ...]] = ()
+    #: Documented fields of the stream's endpoints the stream does not emit (a shared feed
+    #: serving two streams, e.g. sales invoice headers and lines).
+    excluded_fields: ClassVar[frozenset[str]] = frozenset()
     #: Boolean flags the tap adds to every row, each with the condition that sets it.
     derived_flags: ClassVar[dict[str, Where]] = {}
     #: Fields selected only to filter the feed; removed before emitting.
@@ -413,6 +422,7 @@ class ExactStream(RESTStream[str | None]):
             tap: The tap, which owns the shared authenticator and rate limiter.
         """
         self.exact_tap = tap
+        self.exact_fields = self.declared_fields()
         super().__init__(
             tap=tap,
             schema=json_schema(
@@ -422,16 +432,17 @@ class ExactStream(RESTStream[str | None]):
             ),
         )
         # The endpoint named in the SDK's request metrics (no query string: no data leaks).
-        self.path = str(
-            getattr(self, "sync_path", None) or getattr(self, "standard_path", None) or ""
-        )
-        self._date_fields = tuple(f.name for f in self.exact_fields if f.edm is Edm.DATETIME)
+        self.path = self.endpoint_paths()[0]
+        self.shaper = RecordShaper.for_fields(self.name, self.exact_fields)
+        emitted = {field.name for field in self.exact_fields}
         self._reshapes_rows = bool(
             self.feed_only_fields
             or self.derived_flags
-            or any(not f.bulk for f in self.exact_fields)
+            or any(set(endpoint(path).field_names()) < emitted for path in self.endpoint_paths())
         )
         self._active_plan: ReadPlan | None = None
+        #: Replication value of the last row a feed filter skipped in this partition.
+        self._skipped_position: Any = None
         #: The partition whose state ``_increment_stream_state`` advances, with that state.
         self._partition_state: tuple[Context | None, dict[str, Any]] | None = None
 
@@ -557,13 +568,9 @@ class ExactStream(RESTStream[str | None]):
         row: dict[str, Any],
         context: Context | None = None,
     ) -> dict[str, Any] | None:
-        # Runs once per record: keep it to dictionary operations (dates hit an LRU cache).
+        # Runs once per record: keep it to dictionary operations. Values were converted to
+        # their schema types as the row was read (see get_records).
         row.pop("__metadata", None)
-        convert_date = exact_date_to_utc
-        for name in self._date_fields:
-            value = row.get(name)
-            if value:
-                row[name] = convert_date(value)
         if self._reshapes_rows:
             for name in self.feed_only_fields:
                 row.pop(name, None)
@@ -683,36 +690,64 @@ class ExactStream(RESTStream[str | None]):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         division = int(context["Division"]) if context else None
         limiter = self.exact_tap.rate_limiter
-        skipped_position: Any = None
+        self._skipped_position = None
         try:
             if division is not None:
                 limiter.ensure_available(division)
                 self._reset_if_division_moved(context, division)
-            plan = self.read_plan(context)
-            self.logger.info(
-                "Reading %s for division %s: %s", self.name, division, plan.description
-            )
-            feed_filter = self.feed_filter
-            full_load_filter = self.full_load_filter if plan.full_load else None
-            for row in self.paged_rows(context, plan):
-                if (feed_filter is not None and not feed_filter(row)) or (
-                    full_load_filter is not None and not full_load_filter(row)
-                ):
-                    skipped_position = row.get(self.replication_key or "")
-                    continue
-                yield row
-            self._advance_past_skipped_rows(context, skipped_position)
+            yield from self.read_rows(context, division)
+            self._advance_past_skipped_rows(context, self._skipped_position)
             if self.deleted_entity_type is not None and division is not None:
                 yield from self._tombstones(context, division)
-            self.on_partition_complete(context, plan)
         except DailyLimitReachedError as exc:
             limiter.mark_exhausted(exc)
             self.exact_tap.run_report.stopped(self.name, exc)
             if self.is_sorted:
-                self._advance_past_skipped_rows(context, skipped_position)
+                self._advance_past_skipped_rows(context, self._skipped_position)
             else:
                 # Unsorted progress is not resumable: keep the previous bookmark.
                 self.get_context_state(context).pop(PROGRESS_MARKERS, None)
+
+    def read_rows(self, context: Context | None, division: int | None) -> Iterator[dict[str, Any]]:
+        """Read one partition's rows (overridden where one plan is not enough).
+
+        Args:
+            context: The partition.
+            division: Its division code.
+
+        Yields:
+            Rows with values of their schema types.
+        """
+        plan = self.read_plan(context)
+        self.logger.info("Reading %s for division %s: %s", self.name, division, plan.description)
+        yield from self.shaped_rows(context, division, plan)
+        self.on_partition_complete(context, plan)
+
+    def shaped_rows(
+        self, context: Context | None, division: int | None, plan: ReadPlan
+    ) -> Iterator[dict[str, Any]]:
+        """Read a plan's rows, convert their values and apply the stream's feed filters.
+
+        Args:
+            context: The partition.
+            division: Its division code.
+            plan: What to read.
+
+        Yields:
+            Rows with values of their schema types, filtered.
+        """
+        feed_filter = self.feed_filter
+        full_load_filter = self.full_load_filter if plan.full_load else None
+        shape = self.shaper.shape
+        path = urlparse(plan.url).path
+        for row in self.paged_rows(context, plan):
+            shape(row, division=division, path=path)
+            if (feed_filter is not None and not feed_filter(row)) or (
+                full_load_filter is not None and not full_load_filter(row)
+            ):
+                self._skipped_position = row.get(self.replication_key or "")
+                continue
+            yield row
 
     def _advance_past_skipped_rows(self, context: Context | None, position: Any) -> None:
         # Rows a filter skipped (lines in a header feed, non-customers) were read too: on a
@@ -856,16 +891,40 @@ class ExactStream(RESTStream[str | None]):
         """
         return f"{self.url_base}/api/v1/{division}/{path}"
 
-    def select(self, *, bulk: bool = False) -> str:
-        """Build the explicit ``$select`` list (Exact rejects ``*`` on bulk and sync).
-
-        Args:
-            bulk: Leave out fields the bulk endpoint does not serve.
+    @classmethod
+    def endpoint_paths(cls) -> tuple[str, ...]:
+        """The endpoints this stream reads (overridden per replication kind).
 
         Returns:
-            Comma-separated field names.
+            Paths relative to ``/api/v1/{division}/``, the main one first.
         """
-        names = [f.name for f in self.exact_fields if f.bulk or not bulk]
+        raise NotImplementedError
+
+    @classmethod
+    def declared_fields(cls) -> tuple[ExactField, ...]:
+        """Every documented field of the stream's endpoints that the stream emits.
+
+        Returns:
+            The fields, in the order Exact's reference pages list them.
+        """
+        return tuple(
+            field
+            for field in union_fields(*cls.endpoint_paths())
+            if field.name not in cls.excluded_fields and field.name not in cls.feed_only_fields
+        )
+
+    def select(self, path: str) -> str:
+        """Build the explicit ``$select`` list for one endpoint (Exact rejects ``*``).
+
+        Args:
+            path: The endpoint read, e.g. ``bulk/Cashflow/Payments``.
+
+        Returns:
+            Comma-separated names: the stream's fields that endpoint serves, then the
+            fields selected only to filter the feed.
+        """
+        served = set(endpoint(path).field_names())
+        names = [f.name for f in self.exact_fields if f.name in served]
         names.extend(name for name in self.feed_only_fields if name not in names)
         return ",".join(names)
 
@@ -969,6 +1028,11 @@ class SyncStream(ExactStream):
     replication_key = "Timestamp"
     is_sorted = True
 
+    @classmethod
+    @override
+    def endpoint_paths(cls) -> tuple[str, ...]:
+        return (cls.sync_path,)
+
     @override
     def read_plan(self, context: Context | None) -> ReadPlan:
         division = int(context["Division"]) if context else 0
@@ -979,7 +1043,10 @@ class SyncStream(ExactStream):
             bookmark = self._timestamp_from_start_date(context, division) or 1
         return ReadPlan(
             url=self.division_url(division, self.sync_path),
-            params={"$select": self.select(), "$filter": f"Timestamp gt {int(bookmark)}L"},
+            params={
+                "$select": self.select(self.sync_path),
+                "$filter": f"Timestamp gt {int(bookmark)}L",
+            },
             full_load=full_load,
             description=f"{self.sync_path}, Timestamp > {int(bookmark)}",
         )
@@ -1019,6 +1086,11 @@ class ModifiedStream(ExactStream):
     replication_key = "Modified"
     is_sorted = False
 
+    @classmethod
+    @override
+    def endpoint_paths(cls) -> tuple[str, ...]:
+        return (cls.standard_path, cls.bulk_path) if cls.bulk_path else (cls.standard_path,)
+
     @override
     def read_plan(self, context: Context | None) -> ReadPlan:
         division = int(context["Division"]) if context else 0
@@ -1027,11 +1099,11 @@ class ModifiedStream(ExactStream):
         if since is None and self.bulk_path:
             return ReadPlan(
                 url=self.division_url(division, self.bulk_path),
-                params={"$select": self.select(bulk=True)},
+                params={"$select": self.select(self.bulk_path)},
                 full_load=True,
                 description=f"{self.bulk_path} (first full load)",
             )
-        params = {"$select": self.select()}
+        params = {"$select": self.select(self.standard_path)}
         description = f"{self.standard_path} (full)"
         if since is not None:
             literal = utc_to_exact_filter_literal(parse_utc(str(since)))
@@ -1069,12 +1141,17 @@ class FullTableStream(ExactStream):
 
     standard_path: ClassVar[str]
 
+    @classmethod
+    @override
+    def endpoint_paths(cls) -> tuple[str, ...]:
+        return (cls.standard_path,)
+
     @override
     def read_plan(self, context: Context | None) -> ReadPlan:
         division = int(context["Division"]) if context else 0
         return ReadPlan(
             url=self.division_url(division, self.standard_path),
-            params={"$select": self.select()},
+            params={"$select": self.select(self.standard_path)},
             full_load=True,
             description=f"{self.standard_path} (full table)",
         )
@@ -1103,3 +1180,90 @@ class FullTableStream(ExactStream):
         if unchanged:
             self.logger.info("%s unchanged since the last run: nothing to emit", self.name)
         return unchanged
+
+
+PARENT_BOOKMARK = "parent_modified"
+#: Parents per lines request: `EntryID eq guid'...'` is 50 characters, so 40 stay far below
+#: Exact's 6,000-character URL limit even with the $select list.
+PARENTS_PER_CALL = 40
+
+
+class ParentModifiedStream(ExactStream):
+    """Lines whose endpoint has no ``Modified``, followed through their parents' ``Modified``.
+
+    Exact documents neither ``Modified`` nor ``Created`` on purchaseentry/PurchaseEntryLines.
+    A first load reads the lines in full. Later runs list the parents modified since the last
+    run (an edit of a line is an edit of its entry) and read those parents' lines,
+    ``PARENTS_PER_CALL`` parents per call (``EntryID eq guid'...' or ...``).
+    """
+
+    standard_path: ClassVar[str]
+    parent_path: ClassVar[str]
+    parent_key: ClassVar[str]
+
+    @classmethod
+    @override
+    def endpoint_paths(cls) -> tuple[str, ...]:
+        return (cls.standard_path,)
+
+    @override
+    def read_plan(self, context: Context | None) -> ReadPlan:
+        division = int(context["Division"]) if context else 0
+        return ReadPlan(
+            url=self.division_url(division, self.standard_path),
+            params={"$select": self.select(self.standard_path)},
+            full_load=True,
+            description=f"{self.standard_path} (full)",
+        )
+
+    @override
+    def read_rows(self, context: Context | None, division: int | None) -> Iterator[dict[str, Any]]:
+        state = self.get_context_state(context)
+        since = state.get(PARENT_BOOKMARK)
+        started_at = datetime.now(UTC).isoformat()
+        if since is None:
+            yield from super().read_rows(context, division)
+            state[PARENT_BOOKMARK] = started_at
+            return
+        parents, newest = self._parents_modified_since(context, division or 0, str(since))
+        self.logger.info(
+            "Reading %s for division %s: lines of %d %s modified since %s",
+            self.name,
+            division,
+            len(parents),
+            self.parent_path,
+            since,
+        )
+        for start in range(0, len(parents), PARENTS_PER_CALL):
+            batch = parents[start : start + PARENTS_PER_CALL]
+            plan = ReadPlan(
+                url=self.division_url(division or 0, self.standard_path),
+                params={
+                    "$select": self.select(self.standard_path),
+                    "$filter": " or ".join(f"{self.parent_key} eq guid'{key}'" for key in batch),
+                },
+                full_load=False,
+                description=f"{self.standard_path} of {len(batch)} {self.parent_path}",
+            )
+            yield from self.shaped_rows(context, division, plan)
+        state[PARENT_BOOKMARK] = newest
+
+    def _parents_modified_since(
+        self, context: Context | None, division: int, since: str
+    ) -> tuple[list[str], str]:
+        """Keys of the parents modified after ``since``, and the newest Modified read."""
+        literal = utc_to_exact_filter_literal(parse_utc(since))
+        plan = ReadPlan(
+            url=self.division_url(division, self.parent_path),
+            params={"$select": f"{self.parent_key},Modified", "$filter": f"Modified gt {literal}"},
+            full_load=False,
+            description=f"{self.parent_path}, Modified > {literal}",
+        )
+        keys: list[str] = []
+        newest = parse_utc(since)
+        for row in self.paged_rows(context, plan):
+            keys.append(str(row[self.parent_key]))
+            modified = exact_date_to_utc(str(row.get("Modified") or ""))
+            if modified:
+                newest = max(newest, parse_utc(modified))
+        return keys, newest.isoformat()

@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
@@ -27,7 +28,6 @@ from tap_exactonline.client import (
     RateLimiter,
     ReadPlan,
 )
-from tap_exactonline.dates import exact_date_to_utc
 from tap_exactonline.output import RecordBufferingWriter
 from tap_exactonline.streams import STREAM_TYPES
 from tap_exactonline.streams.financial import DivisionsStream
@@ -306,12 +306,18 @@ class TapExactOnline(Tap):
         )
         stream = self._divisions_stream
         plan = ReadPlan(
-            url=stream.division_url(anchor, "system/Divisions"),
-            params={"$select": stream.select()},
+            url=stream.division_url(anchor, stream.standard_path),
+            params={"$select": stream.select(stream.standard_path)},
             full_load=True,
-            description="system/Divisions",
+            description=stream.standard_path,
         )
-        return list(stream.paged_rows({"Division": anchor}, plan))
+        rows = list(stream.paged_rows({"Division": anchor}, plan))
+        path = urlparse(plan.url).path
+        for row in rows:
+            stream.shaper.shape(row, division=anchor, path=path)
+            # Exact's page lists no Division field for divisions: a division is its own.
+            row["Division"] = row["Code"]
+        return rows
 
     def division_move_date(self, division: int) -> str | None:
         """When Exact last moved a division to another database (its timestamps then reset).
@@ -325,7 +331,7 @@ class TapExactOnline(Tap):
         for row in self.division_rows:
             if int(row["Code"]) == division:
                 value = row.get("DivisionMoveDate")
-                return exact_date_to_utc(value) if value else None
+                return str(value) if value else None
         return None
 
     @property

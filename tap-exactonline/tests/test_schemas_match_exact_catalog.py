@@ -1,12 +1,17 @@
-"""Every stream's declared fields match Exact's names and Edm types (the sandbox catalog)."""
+"""Every stream emits every documented field of its endpoints, as the sandbox serves them.
+
+The tap (`exact_endpoints.json`) and the sandbox (its own `exact_endpoints.json`) each carry
+Exact's documented field lists; these tests keep the two copies equal and the streams complete.
+"""
 
 from __future__ import annotations
 
 import pytest
 from exact_sandbox import catalog
-from tap_exactonline.client import FullTableStream, ModifiedStream, SyncStream
+from tap_exactonline.client import SyncStream
+from tap_exactonline.schema import DateKind, Edm, all_endpoints, endpoint
 from tap_exactonline.streams import STREAM_TYPES
-from tap_exactonline.streams.financial import DivisionsStream
+from tap_exactonline.streams.sales import SalesInvoiceLinesStream, SalesInvoicesStream
 from tap_exactonline_testkit import TRUTH_ENTITY
 
 # The catalog declares Accounts once; the truth counts customers and suppliers apart.
@@ -17,58 +22,58 @@ def test_every_stream_is_mapped():
     assert sorted(ENTITY_OF_STREAM) == sorted(s.name for s in STREAM_TYPES)
 
 
+@pytest.mark.parametrize("path", [e.path for e in all_endpoints()])
+def test_tap_and_sandbox_carry_the_same_documented_fields(path):
+    sandbox = catalog.documented_endpoints()[path]
+    tap = endpoint(path)
+    assert tap.reference == sandbox["reference"]
+    as_listed = [[f.name, f.edm.value, *([f.date.value] if f.date else [])] for f in tap.fields]
+    assert as_listed == sandbox["fields"]
+
+
+def test_every_datetime_field_is_classified_and_nothing_else_is():
+    for found in (f for e in all_endpoints() for f in e.fields):
+        assert (found.date is not None) == (found.edm is Edm.DATETIME), found
+    dates = {f.name: f.date for e in all_endpoints() for f in e.fields if f.date}
+    # Spot checks against Exact's descriptions ("Creation date", "Date that payment should be
+    # done", "Entry date").
+    assert dates["Created"] is DateKind.MOMENT
+    assert dates["Modified"] is DateKind.MOMENT
+    assert dates["InvoiceDate"] is DateKind.CALENDAR
+    assert dates["DueDate"] is DateKind.CALENDAR
+    assert dates["Date"] is DateKind.CALENDAR
+
+
 @pytest.mark.parametrize("stream_type", STREAM_TYPES, ids=lambda s: s.name)
-def test_stream_fields_are_exacts_names_and_types(stream_type):
+def test_streams_read_the_sandbox_paths_of_their_entity(stream_type):
     entity = catalog.ENTITIES_BY_NAME[ENTITY_OF_STREAM[stream_type.name]]
     if issubclass(stream_type, SyncStream):
-        kind = catalog.Kind.SYNC
-        feed = catalog.ENTITIES_BY_NAME[entity.sync_feed_owner or entity.name]
-        served = {f.name: f.edm.value for f in feed.fields_for(kind)}
-        assert stream_type.sync_path == entity.sync_path
+        assert stream_type.endpoint_paths() == (entity.sync_path,)
     else:
-        kind = catalog.Kind.STANDARD
-        served = {f.name: f.edm.value for f in entity.fields_for(kind)}
-        if issubclass(stream_type, (ModifiedStream, FullTableStream, DivisionsStream)):
-            assert stream_type.standard_path == entity.standard_path
-    declared = {f.name: f.edm.value for f in stream_type.exact_fields}
-    for name in stream_type.feed_only_fields:
-        assert name in served
-    assert declared.items() <= served.items(), set(declared.items()) - set(served.items())
-    own_fields = {f.name for f in entity.fields_for(kind)} | {"Timestamp"}
-    assert set(declared) <= own_fields | set(served)
-    # Nothing the entity serves is left out (except line fields of a shared sync feed).
-    expected = {f.name for f in entity.fields_for(kind)}
-    if kind is catalog.Kind.SYNC:
-        expected |= {"Timestamp"}
-    if entity.name == "SalesInvoices":
-        expected = {f.name for f in entity.fields} - {
-            "ID",
-            "CostCenter",
-            "CostUnit",
-            "GLAccount",
-            "Item",
-            "ItemCode",
-            "LineNumber",
-            "Quantity",
-            "UnitPrice",
-            "VATCode",
-            "VATPercentage",
-        }
-    assert expected <= set(declared), expected - set(declared)
-
-
-@pytest.mark.parametrize("stream_type", STREAM_TYPES, ids=lambda s: s.name)
-def test_deleted_entity_types_match(stream_type):
-    entity = catalog.ENTITIES_BY_NAME[ENTITY_OF_STREAM[stream_type.name]]
+        assert entity.standard_path in stream_type.endpoint_paths()
+        if getattr(stream_type, "bulk_path", None):
+            assert stream_type.bulk_path == entity.bulk_path
     assert stream_type.deleted_entity_type == entity.deleted_entity_type
 
 
-def test_bulk_paths_match():
-    for stream_type in STREAM_TYPES:
-        bulk_path = getattr(stream_type, "bulk_path", None)
-        if bulk_path:
-            entity = catalog.ENTITIES_BY_NAME[ENTITY_OF_STREAM[stream_type.name]]
-            assert bulk_path == entity.bulk_path
-            bulk_served = {f.name for f in entity.fields_for(catalog.Kind.BULK)}
-            selected = {f.name for f in stream_type.exact_fields if f.bulk}
-            assert selected <= bulk_served
+@pytest.mark.parametrize("stream_type", STREAM_TYPES, ids=lambda s: s.name)
+def test_streams_emit_every_documented_field_with_its_json_type(stream_type):
+    documented = {f.name: f for path in stream_type.endpoint_paths() for f in endpoint(path).fields}
+    declared = {f.name: f for f in stream_type.declared_fields()}
+    left_out = set(documented) - set(declared)
+    assert left_out == set(stream_type.excluded_fields) | set(stream_type.feed_only_fields)
+    for name, found in declared.items():
+        assert found == documented[name]
+
+
+def test_the_shared_sales_invoice_feed_is_split_without_losing_a_field():
+    feed = {f.name for f in endpoint("sync/SalesInvoice/SalesInvoices").fields}
+    headers = {f.name for f in SalesInvoicesStream.declared_fields()}
+    lines = {f.name for f in SalesInvoiceLinesStream.declared_fields()}
+    assert headers | lines | {"LineNumber"} == feed
+    # Exact's SalesInvoiceLines page: every line field; its SalesInvoices page: every header
+    # field (both served in the one sync feed).
+    line_page = {f.name for f in catalog.SALES_INVOICE_LINES.fields_for(catalog.Kind.STANDARD)}
+    header_page = {f.name for f in catalog.SALES_INVOICES.fields_for(catalog.Kind.STANDARD)}
+    assert lines - {"Timestamp"} == feed & line_page
+    assert headers - {"Timestamp"} == feed & header_page - {"LineNumber"}

@@ -5,35 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from tap_exactonline.client import SyncStream
-from tap_exactonline.schema import DT, I16, I32, I64, B, D, ExactField, G, S, Where, fields
-
-ACCOUNT_FIELDS: tuple[ExactField, ...] = fields(
-    ("ID", G),
-    ("Accountant", G),
-    ("AccountManager", G),
-    ("Blocked", B),
-    ("ChamberOfCommerce", S),
-    ("City", S),
-    ("Classification1", G),
-    ("Code", S),
-    ("Country", S),
-    ("Created", DT),
-    ("Division", I32),
-    ("Email", S),
-    ("GLAP", G),
-    ("GLAR", G),
-    ("IsAccountant", I16),
-    ("IsReseller", B),
-    ("IsSales", B),
-    ("IsSupplier", B),
-    ("Modified", DT),
-    ("Name", S),
-    ("Phone", S),
-    ("Status", S),
-    ("VATNumber", S),
-    ("Timestamp", I64),
-)
-
+from tap_exactonline.schema import Where
 
 #: Exact has no IsCustomer field: Status 'C' marks a customer (A, S and P are not).
 IS_CUSTOMER = Where("Status", equals="C")
@@ -46,7 +18,6 @@ class _AccountsStream(SyncStream):
     primary_keys = ("ID",)
     sync_path = "sync/CRM/Accounts"
     deleted_entity_type = 2
-    exact_fields = ACCOUNT_FIELDS
     # Both flags on both tables, so a downstream join can filter either way.
     derived_flags: ClassVar[dict[str, Where]] = {
         "is_customer": IS_CUSTOMER,
@@ -75,25 +46,6 @@ class ContactsStream(SyncStream):
     primary_keys = ("ID",)
     sync_path = "sync/CRM/Contacts"
     deleted_entity_type = 5
-    exact_fields = fields(
-        ("ID", G),
-        ("Account", G),
-        ("AccountIsCustomer", B),
-        ("AccountIsSupplier", B),
-        ("AccountName", S),
-        ("Created", DT),
-        ("Division", I32),
-        ("Email", S),
-        ("FirstName", S),
-        ("FullName", S),
-        ("IsMainContact", B),
-        ("JobTitleDescription", S),
-        ("LastName", S),
-        ("Mobile", S),
-        ("Modified", DT),
-        ("Phone", S),
-        ("Timestamp", I64),
-    )
 
 
 class ItemsStream(SyncStream):
@@ -103,23 +55,3 @@ class ItemsStream(SyncStream):
     primary_keys = ("ID",)
     sync_path = "sync/Logistics/Items"
     deleted_entity_type = 9
-    exact_fields = fields(
-        ("ID", G),
-        ("Code", S),
-        ("CostPriceStandard", D),
-        ("Created", DT),
-        ("Description", S),
-        ("Division", I32),
-        ("EndDate", DT),
-        ("IsPurchaseItem", B),
-        ("IsSalesItem", B),
-        ("IsStockItem", B),
-        ("ItemGroup", G),
-        ("ItemGroupCode", S),
-        ("Modified", DT),
-        ("SalesVatCode", S),
-        ("StandardSalesPrice", D),
-        ("StartDate", DT),
-        ("Unit", S),
-        ("Timestamp", I64),
-    )

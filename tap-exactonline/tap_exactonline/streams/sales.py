@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from tap_exactonline.client import ModifiedStream, SyncStream
-from tap_exactonline.schema import DT, I16, I32, I64, D, G, S, Where, fields
-from tap_exactonline.streams.purchasing import cashflow_fields
+from tap_exactonline.schema import Where, endpoint
 
 
 class SalesOrdersStream(SyncStream):
@@ -15,29 +14,6 @@ class SalesOrdersStream(SyncStream):
     sync_path = "sync/SalesOrder/SalesOrderHeaders"
     sync_timestamp_endpoint = "SalesOrderHeaders"
     deleted_entity_type = 32
-    exact_fields = fields(
-        ("OrderID", G),
-        ("AmountDC", D),
-        ("AmountFC", D),
-        ("AmountFCExclVat", D),
-        ("Created", DT),
-        ("Currency", S),
-        ("DeliveryDate", DT),
-        ("DeliveryStatus", I16),
-        ("Description", S),
-        ("Division", I32),
-        ("InvoiceStatus", I16),
-        ("InvoiceTo", G),
-        ("Modified", DT),
-        ("OrderDate", DT),
-        ("OrderedBy", G),
-        ("OrderedByName", S),
-        ("OrderNumber", I32),
-        ("Status", I16),
-        ("VATAmount", D),
-        ("YourRef", S),
-        ("Timestamp", I64),
-    )
 
 
 class SalesOrderLinesStream(SyncStream):
@@ -48,33 +24,12 @@ class SalesOrderLinesStream(SyncStream):
     sync_path = "sync/SalesOrder/SalesOrderLines"
     sync_timestamp_endpoint = "SalesOrderLines"
     deleted_entity_type = 33
-    exact_fields = fields(
-        ("ID", G),
-        ("AmountDC", D),
-        ("AmountFC", D),
-        ("CostCenter", S),
-        ("CostUnit", S),
-        ("Created", DT),
-        ("DeliveryDate", DT),
-        ("Description", S),
-        ("Division", I32),
-        ("Item", G),
-        ("ItemCode", S),
-        ("LineNumber", I32),
-        ("Modified", DT),
-        ("OrderID", G),
-        ("Quantity", D),
-        ("UnitPrice", D),
-        ("VATAmount", D),
-        ("VATCode", S),
-        ("VATPercentage", D),
-        ("Timestamp", I64),
-    )
 
 
 #: Exact's sales-invoice sync feed: LineNumber 0 is the header, >= 1 are the lines.
 IS_INVOICE_HEADER = Where("LineNumber", truthy=False)
 IS_INVOICE_LINE = Where("LineNumber", truthy=True)
+_INVOICE_FEED = endpoint("sync/SalesInvoice/SalesInvoices")
 
 
 class SalesInvoicesStream(SyncStream):
@@ -87,32 +42,7 @@ class SalesInvoicesStream(SyncStream):
     deleted_entity_type = 13
     feed_only_fields = ("LineNumber",)
     feed_filter = IS_INVOICE_HEADER
-    exact_fields = fields(
-        ("InvoiceID", G),
-        ("AmountDC", D),
-        ("AmountFC", D),
-        ("AmountFCExclVat", D),
-        ("Created", DT),
-        ("Currency", S),
-        ("Description", S),
-        ("Division", I32),
-        ("DueDate", DT),
-        ("InvoiceDate", DT),
-        ("InvoiceNumber", I32),
-        ("InvoiceTo", G),
-        ("InvoiceToName", S),
-        ("Journal", S),
-        ("Modified", DT),
-        ("OrderedBy", G),
-        ("OrderedByName", S),
-        ("PaymentCondition", S),
-        ("Status", I16),
-        ("Type", I32),
-        ("VATAmountDC", D),
-        ("VATAmountFC", D),
-        ("YourRef", S),
-        ("Timestamp", I64),
-    )
+    excluded_fields = _INVOICE_FEED.groups["line"]
 
 
 class SalesInvoiceLinesStream(SyncStream):
@@ -126,29 +56,7 @@ class SalesInvoiceLinesStream(SyncStream):
     # streams receive the tombstone; its key matches a row in only one of them.
     deleted_entity_type = 13
     feed_filter = IS_INVOICE_LINE
-    exact_fields = fields(
-        ("ID", G),
-        ("AmountDC", D),
-        ("AmountFC", D),
-        ("CostCenter", S),
-        ("CostUnit", S),
-        ("Created", DT),
-        ("Description", S),
-        ("Division", I32),
-        ("GLAccount", G),
-        ("InvoiceID", G),
-        ("Item", G),
-        ("ItemCode", S),
-        ("LineNumber", I32),
-        ("Modified", DT),
-        ("Quantity", D),
-        ("UnitPrice", D),
-        ("VATAmountDC", D),
-        ("VATAmountFC", D),
-        ("VATCode", S),
-        ("VATPercentage", D),
-        ("Timestamp", I64),
-    )
+    excluded_fields = _INVOICE_FEED.groups["header"]
 
 
 class ReceivablesStream(ModifiedStream):
@@ -158,4 +66,3 @@ class ReceivablesStream(ModifiedStream):
     primary_keys = ("ID",)
     bulk_path = "bulk/Cashflow/Receivables"
     standard_path = "cashflow/Receivables"
-    exact_fields = cashflow_fields()
