@@ -115,6 +115,19 @@ def own(own_server: SandboxServer) -> ExactClient:
     return ExactClient(own_server)
 
 
+@pytest.fixture(scope="session")
+def plain_server() -> Iterator[SandboxServer]:
+    """A sandbox in plain-number mode (Edm.Int64 as JSON numbers, not OData's strings)."""
+    with SandboxServer(seed=7, scale="600", divisions=1, int64_as_string=False) as server:
+        yield server
+
+
+@pytest.fixture
+def plain(plain_server: SandboxServer) -> ExactClient:
+    """A client of the plain-number sandbox."""
+    return ExactClient(plain_server)
+
+
 @pytest.fixture
 def authorize() -> Any:
     """Walk the consent step (the sandbox auto-consents) without following the redirect."""

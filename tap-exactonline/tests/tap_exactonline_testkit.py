@@ -62,6 +62,33 @@ class Sandbox:
     def new_refresh_token(self) -> str:
         return str(self.admin("POST", "tokens")["refresh_token"])
 
+    def raw_get(
+        self, path: str, params: dict[str, str], division: int | None = None
+    ) -> dict[str, Any]:
+        """GET an Exact path as a client would (own token chain), answering the JSON body."""
+        if not hasattr(self, "_access_token"):
+            answer = requests.post(
+                f"{self.base_url}/api/oauth2/token",
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": self.new_refresh_token(),
+                    "client_id": self.info["client_id"],
+                    "client_secret": self.info["client_secret"],
+                },
+                timeout=30,
+            )
+            answer.raise_for_status()
+            self._access_token = answer.json()["access_token"]
+        where = path if path.startswith("current/") else f"{division or self.divisions[0]}/{path}"
+        response = requests.get(
+            f"{self.base_url}/api/v1/{where}",
+            params=params,
+            headers={"Authorization": f"Bearer {self._access_token}", "Accept": "application/json"},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
 
 def start_sandbox(**kwargs: Any) -> contextlib.AbstractContextManager[Any]:
     options = {"region": "nl", "seed": 7, "scale": "small", "divisions": 2, "clock": "virtual"}
