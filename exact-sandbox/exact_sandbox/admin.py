@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from starlette.routing import Route
 
 from exact_sandbox.clock import ClockError, wall_ms_from_epoch
 from exact_sandbox.faults import FaultError
+from exact_sandbox.odata import Drift
 from exact_sandbox.store import MutationError, entity_named, storage_value
 
 if TYPE_CHECKING:
@@ -66,17 +68,19 @@ class Stats:
         }
 
 
+async def body(request: Request) -> dict[str, Any]:
+    """The JSON object a request carries ({} for an empty body)."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError("the body must be a JSON object")
+    return value
+
+
 def admin_routes(sandbox: Sandbox) -> list[Route]:
     """The `/_sandbox/*` routes bound to one sandbox."""
-
-    async def body(request: Request) -> dict[str, Any]:
-        raw = await request.body()
-        if not raw.strip():
-            return {}
-        value = json.loads(raw)
-        if not isinstance(value, dict):
-            raise ValueError("the body must be a JSON object")
-        return value
 
     def guarded(handler: Any) -> Any:
         async def endpoint(request: Request) -> Response:
@@ -154,7 +158,33 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
         Route("/_sandbox/clock", guarded(clock), methods=["GET", "POST"]),
         Route("/_sandbox/limits", guarded(limits), methods=["GET", "POST"]),
         Route("/_sandbox/tokens", guarded(tokens), methods=["POST"]),
+        Route(
+            "/_sandbox/drift", guarded(drift_handler(sandbox)), methods=["GET", "POST", "DELETE"]
+        ),
     ]
+
+
+def drift_handler(sandbox: Sandbox) -> Callable[[Request], Awaitable[Any]]:
+    """`/_sandbox/drift`: make an endpoint serve a field Exact added, or drop one it removed."""
+
+    async def drift(request: Request) -> Any:
+        if request.method == "DELETE":
+            sandbox.drift.clear()
+        elif request.method == "POST":
+            payload = await body(request)
+            path = str(payload.get("endpoint", "")).lower()
+            sandbox.drift[path] = Drift(
+                added={str(k): str(v) for k, v in (payload.get("add") or {}).items()},
+                removed=frozenset(str(name) for name in payload.get("remove") or ()),
+            )
+        return {
+            "drift": {
+                path: {"add": change.added, "remove": sorted(change.removed)}
+                for path, change in sandbox.drift.items()
+            }
+        }
+
+    return drift
 
 
 def apply_operation(sandbox: Sandbox, operation: Any, now_ms: int) -> dict[str, Any]:

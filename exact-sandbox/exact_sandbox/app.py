@@ -290,6 +290,7 @@ class ExactRoutes:
             fragment_fields=self.fragment_fields(entity, kind),
             extra_conditions=extra,
             int64_as_string=sandbox.store.int64_as_string,
+            drift=sandbox.drift.get(canonical.lower()),
         )
         if count_only:
             options.inlinecount = True

@@ -18,6 +18,7 @@ from exact_sandbox.clock import Clock, ClockMode, wall_ms_from_epoch
 from exact_sandbox.datagen import REGIONS, division_codes, generate, parse_scale
 from exact_sandbox.faults import FaultInjector
 from exact_sandbox.oauth import OAuthServer
+from exact_sandbox.odata import Drift
 from exact_sandbox.ratelimit import Limits, RateLimiter
 from exact_sandbox.store import Store
 
@@ -76,6 +77,8 @@ class Sandbox:
         )
         self.faults = FaultInjector(config.seed if config.fault_seed is None else config.fault_seed)
         self.stats = Stats()
+        #: Simulated changes to endpoints since Exact's pages were captured (admin `drift`).
+        self.drift: dict[str, Drift] = {}
         self.refresh_token = self.oauth.bootstrap_refresh_token()
 
     def _load_or_generate(self) -> list[int]:

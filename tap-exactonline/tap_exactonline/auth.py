@@ -31,17 +31,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("tap-exactonline.auth")
 
-#: Exact Online runs one instance per country; the same paths exist on every host.
-REGION_HOSTS: dict[str, str] = {
-    "nl": "https://start.exactonline.nl",
-    "be": "https://start.exactonline.be",
-    "uk": "https://start.exactonline.co.uk",
-    "de": "https://start.exactonline.de",
-    "fr": "https://start.exactonline.fr",
-    "es": "https://start.exactonline.es",
-    "us": "https://start.exactonline.com",
-}
-
 #: Exact refuses a new access token within 570 s of the previous one.
 MIN_SECONDS_BETWEEN_REFRESHES = 570.0
 #: Exact's documented access-token lifetime, used when a response lacks ``expires_in``.
@@ -53,28 +42,6 @@ TOO_EARLY_MARKER = "not expired"
 
 class AuthenticationError(Exception):
     """The token chain cannot produce an access token; the user must act (e.g. re-authorize)."""
-
-
-def host_for(region: str, base_url: str | None = None) -> str:
-    """Return the Exact host for a region, or the ``base_url`` override.
-
-    Args:
-        region: One of the keys of :data:`REGION_HOSTS`.
-        base_url: Optional override (sandbox, proxy); wins when set.
-
-    Returns:
-        The host URL without a trailing slash.
-
-    Raises:
-        ValueError: If the region is unknown and no override is given.
-    """
-    if base_url:
-        return base_url.rstrip("/")
-    try:
-        return REGION_HOSTS[region.lower()]
-    except KeyError:
-        msg = f"unknown region {region!r}; expected one of {', '.join(REGION_HOSTS)}"
-        raise ValueError(msg) from None
 
 
 def authorize_url(host: str, client_id: str, redirect_uri: str, state: str | None = None) -> str:
@@ -132,6 +99,8 @@ class TokenEndpoint:
         *,
         timeout: float = 60.0,
         session: requests.Session | None = None,
+        max_tries: int = 5,
+        backoff_factor: float = 1.0,
     ) -> None:
         """Create a client for one app on one host.
 
@@ -141,12 +110,29 @@ class TokenEndpoint:
             client_secret: The app's client secret.
             timeout: Seconds per HTTP request.
             session: Optional requests session to reuse.
+            max_tries: Attempts for 5xx, 429, timeouts and dropped connections.
+            backoff_factor: First retry wait in seconds (doubling, full jitter).
         """
         self.url = f"{host}/api/oauth2/token"
         self._client_id = client_id
         self._client_secret = client_secret
         self._timeout = timeout
         self._session = session or requests.Session()
+        self._post = backoff.on_exception(
+            backoff.expo,
+            (
+                requests.ConnectionError,
+                requests.Timeout,
+                ConnectionResetError,
+                RetriableTokenEndpointError,
+            ),
+            max_tries=max_tries,
+            factor=backoff_factor,
+            jitter=backoff.full_jitter,
+            # A TLS failure (certificate, protocol) does not heal by asking again.
+            giveup=lambda exc: isinstance(exc, requests.exceptions.SSLError),
+            logger=logger,
+        )(self._post_once)
 
     def refresh(self, refresh_token: str) -> dict[str, Any]:
         """Exchange a refresh token for new tokens (the old refresh token dies).
@@ -173,19 +159,7 @@ class TokenEndpoint:
             {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
         )
 
-    @backoff.on_exception(
-        backoff.expo,
-        (
-            requests.ConnectionError,
-            requests.Timeout,
-            ConnectionResetError,
-            RetriableTokenEndpointError,
-        ),
-        max_tries=5,
-        jitter=backoff.full_jitter,
-        logger=logger,
-    )
-    def _post(self, grant: dict[str, str]) -> dict[str, Any]:
+    def _post_once(self, grant: dict[str, str]) -> dict[str, Any]:
         body = {**grant, "client_id": self._client_id, "client_secret": self._client_secret}
         response = self._session.post(
             self.url,

@@ -17,12 +17,8 @@ from urllib.parse import parse_qs, urlparse
 
 import click
 
-from tap_exactonline.auth import (
-    TokenEndpoint,
-    TokenEndpointError,
-    authorize_url,
-    host_for,
-)
+from tap_exactonline.auth import TokenEndpoint, TokenEndpointError, authorize_url
+from tap_exactonline.regions import host_for
 from tap_exactonline.token_store import (
     TokenMetadata,
     TokenRecord,

@@ -531,6 +531,8 @@ class ExactStream(RESTStream[str | None]):
             max_tries=self.backoff_max_tries,
             on_backoff=self.backoff_handler,
             jitter=self.backoff_jitter,
+            # A TLS failure (certificate, protocol) does not heal by asking again.
+            giveup=lambda exc: isinstance(exc, requests.exceptions.SSLError),
             logger=None,
         )(func)
         return decorated
@@ -795,7 +797,7 @@ class ExactStream(RESTStream[str | None]):
             Raw rows as Exact returns them (amounts as Decimal).
         """
         division = int(context["Division"]) if context else None
-        fetch = self.request_decorator(self._fetch_page)
+        fetch = self.request_decorator(self.fetch_page)
         paginator = self.get_new_paginator()
         previous_plan, self._active_plan = self._active_plan, plan
 
@@ -828,11 +830,23 @@ class ExactStream(RESTStream[str | None]):
                     pending.cancel()
                 self._active_plan = previous_plan
 
-    def _fetch_page(
+    def fetch_page(
         self,
         request: HTTPRequest,
         division: int | None,
     ) -> tuple[list[dict[str, Any]], str | None]:
+        """Make one request (rate limits, a 401 refresh), and decode its page.
+
+        Retries of 429s, 5xx and dropped connections are the caller's: wrap it in
+        ``request_decorator``.
+
+        Args:
+            request: The request.
+            division: The division the call counts against (None: not counted).
+
+        Returns:
+            The page's rows and its ``__next`` link, if any.
+        """
         limiter = self.exact_tap.rate_limiter
         for attempt in range(1, MAX_UNAUTHORIZED_RETRIES + 2):
             limiter.before_request(division)

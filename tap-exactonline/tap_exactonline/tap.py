@@ -10,40 +10,29 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.exceptions import FatalAPIError
 from typing_extensions import override
 
-from tap_exactonline.auth import (
-    REGION_HOSTS,
-    AuthenticationError,
-    ExactAuthenticator,
-    TokenEndpoint,
-    host_for,
-)
+from tap_exactonline.auth import AuthenticationError, ExactAuthenticator, TokenEndpoint
 from tap_exactonline.client import (
     DailyLimitReachedError,
     DeletedLog,
     RateLimiter,
     ReadPlan,
 )
+from tap_exactonline.errors import RunStoppedEarly, exit_on_error
 from tap_exactonline.output import RecordBufferingWriter
+from tap_exactonline.regions import REGION_HOSTS, host_for
 from tap_exactonline.streams import STREAM_TYPES
 from tap_exactonline.streams.financial import DivisionsStream
-from tap_exactonline.token_store import TokenStore, TokenStoreError
+from tap_exactonline.token_store import TokenStore
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from singer_sdk.streams import Stream
-
-#: Exit status of a run stopped by the daily limit or ``daily_call_budget``.
-EXIT_DAILY_LIMIT = 3
-#: Exit status of an authentication failure the user must fix.
-EXIT_AUTH = 4
-#: Exit status of a request Exact refused with a 4xx (other than 401/429).
-EXIT_CLIENT_ERROR = 5
 
 DIVISION_CODE = th.CustomType({"type": ["integer", "string"]})
 
@@ -186,7 +175,7 @@ class RunReport:
         """Describe what remains for the next run.
 
         Returns:
-            A multi-line message.
+            One line: per division, the spent limit and the streams not finished.
         """
         lines = []
         by_division: dict[int, list[str]] = {}
@@ -197,8 +186,8 @@ class RunReport:
             lines.append(
                 f"{first_error}; not finished: {', '.join(dict.fromkeys(streams))}",
             )
-        lines.append("State up to the stop was emitted; the next run resumes from it.")
-        return "\n".join(lines)
+        lines.append("state up to the stop was emitted; the next run resumes from it")
+        return "; ".join(lines)
 
 
 class TapExactOnline(Tap):
@@ -241,6 +230,8 @@ class TapExactOnline(Tap):
                 self.config["client_id"],
                 self.config["client_secret"],
                 timeout=float(self.config.get("request_timeout", 300)),
+                max_tries=int(self.config.get("max_retries", 8)),
+                backoff_factor=float(self.config.get("retry_backoff_factor", 1.0)),
             ),
             store=self.token_store,
             region=str(self.config.get("region", "nl")),
@@ -368,33 +359,43 @@ class TapExactOnline(Tap):
             cls.print_about(about_format)
             sys.exit(0)
         cls.print_version(print_fn=cls.logger.info)
-        tap = cls(
-            config=config.config if config is not None else {},
-            state=None if state is None else json.loads(state.read()),
-            catalog=None if catalog is None else json.loads(catalog.read()),
-            parse_env_config=bool(config.parse_env) if config is not None else False,
-            validate_config=True,
-        )
+        settings: dict[str, Any] = dict(config.config) if config is not None else {}
+        built: list[TapExactOnline] = []
+
+        def sync() -> None:
+            tap = cls(
+                config=settings,
+                state=None if state is None else json.loads(state.read()),
+                catalog=None if catalog is None else json.loads(catalog.read()),
+                parse_env_config=bool(config.parse_env) if config is not None else False,
+                validate_config=True,
+            )
+            built.append(tap)
+            tap.sync_to_end()
+
+        def host() -> str:
+            if built:
+                return built[0].host
+            return host_for(str(settings.get("region", "nl")), settings.get("base_url"))
+
+        exit_on_error(sync, host)
+
+    def sync_to_end(self) -> None:
+        """Sync every selected stream; buffered records go out whatever happens.
+
+        Raises:
+            RunStoppedEarly: A daily limit stopped some streams (their state was emitted).
+        """
         try:
             try:
-                tap.sync_all()
+                self.sync_all()
             finally:
                 # Records buffered after the last STATE (a run that failed) still go out.
-                tap.flush_messages()
-        except (AuthenticationError, TokenStoreError) as exc:
-            cls.logger.error("Authentication failed: %s", exc)
-            sys.exit(EXIT_AUTH)
+                self.flush_messages()
         except DailyLimitReachedError as exc:
-            tap.run_report.stopped("(division list)", exc)
-        except FatalAPIError as exc:
-            # Not retried: Exact blocks an app after 10 client errors per endpoint per hour.
-            cls.logger.error("Exact refused a request (not retried): %s", exc)
-            sys.exit(EXIT_CLIENT_ERROR)
-        if tap.run_report.stops:
-            cls.logger.error(
-                "Run stopped early by a daily API limit:\n%s", tap.run_report.summary()
-            )
-            sys.exit(EXIT_DAILY_LIMIT)
+            self.run_report.stopped("(division list)", exc)
+        if self.run_report.stops:
+            raise RunStoppedEarly(self.run_report.summary())
 
 
 def cli(argv: Sequence[str] | None = None) -> None:
@@ -406,24 +407,37 @@ def cli(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     # `meltano invoke tap-exactonline auth` runs `tap-exactonline --config FILE auth`: the
     # subcommand may follow the options Meltano puts first.
-    command_at = _auth_subcommand_position(args)
-    if command_at is not None:
-        from tap_exactonline.auth_cli import auth_command  # noqa: PLC0415 - keep tap start fast
+    position = _subcommand_position(args)
+    command: click.Command = TapExactOnline.cli
+    prog_name = "tap-exactonline"
+    if position is not None:
+        prog_name = f"tap-exactonline {args[position]}"
+        # Imported on demand: a plain sync does not load the subcommands.
+        if args.pop(position) == "auth":
+            from tap_exactonline.auth_cli import auth_command  # noqa: PLC0415
 
-        auth_args = args[:command_at] + args[command_at + 1 :]
-        auth_command.main(args=auth_args, prog_name="tap-exactonline auth")
-    else:
-        TapExactOnline.cli.main(args=args, prog_name="tap-exactonline")
+            command = auth_command
+        else:
+            from tap_exactonline.check import check_command  # noqa: PLC0415
+
+            command = check_command
+    exit_on_error(
+        lambda: command.main(args=args, prog_name=prog_name), lambda: "the configured host"
+    )
 
 
-def _auth_subcommand_position(args: list[str]) -> int | None:
-    """Index of the `auth` subcommand, skipping the values of options such as `--config`."""
+def _subcommand_position(args: list[str]) -> int | None:
+    """Index of a subcommand, skipping the values of options such as `--config`."""
     index = 0
     while index < len(args):
-        if args[index] == "auth":
+        if args[index] in SUBCOMMANDS:
             return index
         index += 2 if args[index] in _OPTIONS_WITH_VALUES else 1
     return None
+
+
+#: Commands besides the Singer sync: `auth` (authorize once) and `check` (a read-only probe).
+SUBCOMMANDS = frozenset({"auth", "check"})
 
 
 #: Singer CLI options that take a value (so a value named "auth" is not the subcommand).

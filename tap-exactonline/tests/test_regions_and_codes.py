@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tap_exactonline.auth import REGION_HOSTS, authorize_url, host_for
+from tap_exactonline.auth import authorize_url
 from tap_exactonline.auth_cli import extract_code
+from tap_exactonline.regions import REGION_HOSTS, SettingsError, host_for
 
 
 @pytest.mark.parametrize(
@@ -26,8 +27,10 @@ def test_every_region_has_its_own_host(region, host):
 
 def test_base_url_overrides_the_region_and_unknown_regions_are_refused():
     assert host_for("de", "http://127.0.0.1:9000/") == "http://127.0.0.1:9000"
-    with pytest.raises(ValueError, match="unknown region"):
+    with pytest.raises(SettingsError, match="unknown region"):
         host_for("xx")
+    with pytest.raises(SettingsError, match="not an http"):
+        host_for("nl", "start.exactonline.nl")
 
 
 def test_authorize_url_and_url_encoded_codes():
