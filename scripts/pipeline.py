@@ -19,7 +19,7 @@ from typing import Any
 
 import snowflake.connector
 from local_stack import BIN_DIR, REPO_ROOT, LocalStack
-from reconcile import Figure, fetch_truth, reconcile
+from reconcile import CalendarDates, Figure, fetch_calendar_dates, fetch_truth, reconcile
 
 MELTANO = str(BIN_DIR / "meltano")
 # Meltano's log line: timestamp, [level], plugin name, message.
@@ -132,12 +132,14 @@ def warehouse_cursor(stack: LocalStack) -> Iterator[Any]:
 
 
 def reconcile_stack(stack: LocalStack, regions: tuple[str, ...] | None = None) -> list[Figure]:
-    """Every count and amount sum of `regions` (default: all), warehouse against sandbox truth."""
+    """Every count, amount sum and calendar date of `regions` (default: all), against truth."""
     truths: dict[str, dict[str, dict[str, Any]]] = {}
+    dates: CalendarDates = {}
     for region in regions or tuple(stack.sandboxes):
         truths.update(fetch_truth(stack.sandboxes[region].base_url))
+        dates.update(fetch_calendar_dates(stack.sandboxes[region].base_url))
     with warehouse_cursor(stack) as cursor:
-        return reconcile(cursor, truths)
+        return reconcile(cursor, truths, dates)
 
 
 def sandbox_get(base_url: str, path: str) -> Any:

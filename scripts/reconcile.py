@@ -17,6 +17,13 @@ from typing import Any
 
 from target_snowflake_audit.naming import snake_case
 
+CalendarDates = dict[str, dict[str, dict[str, dict[str, str]]]]
+"""Division code -> entity -> record key -> {date field: "YYYY-MM-DD"}."""
+
+
+# Tables whose dates come from another entity than their truth (accounts split by role).
+DATE_ENTITIES: dict[str, str] = {"customers": "Accounts", "suppliers": "Accounts"}
+
 # Stream (= table) name -> the entity name the sandbox's truth uses.
 STREAM_ENTITIES: dict[str, str] = {
     "transaction_lines": "TransactionLines",
@@ -85,6 +92,75 @@ def warehouse_figures(
     return figures
 
 
+def fetch_calendar_dates(base_url: str) -> CalendarDates:
+    """Per division, entity and record key: every calendar date the sandbox holds."""
+    with urllib.request.urlopen(f"{base_url}/_sandbox/calendar_dates", timeout=60) as response:  # noqa: S310 - loopback sandbox URL
+        body: dict[str, Any] = json.load(response)
+    divisions: CalendarDates = body["divisions"]
+    return divisions
+
+
+def table_columns(cursor: Any, table: str) -> set[str]:
+    """The column names of one table (exact strings)."""
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = CURRENT_SCHEMA() AND table_name = %s",
+        (table,),
+    )
+    return {str(row[0]) for row in cursor.fetchall()}
+
+
+def date_figures(
+    cursor: Any, dates: dict[str, dict[str, dict[str, dict[str, str]]]]
+) -> list[Figure]:
+    """Per table, division and date column: how many documents carry the sandbox's own date.
+
+    Expected is the number of dates the sandbox holds; actual the number of `__current` rows
+    whose DATE column holds exactly that day (a UTC instant cast to a date would be a day early
+    for every Amsterdam midnight and match none).
+    """
+    figures: list[Figure] = []
+    for table, entity in STREAM_ENTITIES.items():
+        source = DATE_ENTITIES.get(table, entity)
+        by_division = {
+            division: entities[source]
+            for division, entities in dates.items()
+            if entities.get(source)
+        }
+        if not by_division:
+            continue
+        columns = table_columns(cursor, table)
+        fields = sorted(
+            {name for rows in by_division.values() for row in rows.values() for name in row}
+        )
+        compared = [(name, snake_case(name)) for name in fields if snake_case(name) in columns]
+        if not compared:
+            continue
+        select = ", ".join(f'"{column}"' for _, column in compared)
+        cursor.execute(f'SELECT "_division_id", "_record_id", {select} FROM "{table}__current"')  # noqa: S608 - names are ours
+        held = {(str(row[0]), str(row[1])): row[2:] for row in cursor.fetchall()}
+        for division, records in sorted(by_division.items()):
+            for index, (name, column) in enumerate(compared):
+                expected = [(key, row[name]) for key, row in records.items() if name in row]
+                if not expected:
+                    continue
+                equal = sum(
+                    1
+                    for key, day in expected
+                    if (division, key) in held and _as_date_text(held[division, key][index]) == day
+                )
+                figures.append(
+                    Figure(
+                        table, division, f"dates({column})", Decimal(len(expected)), Decimal(equal)
+                    )
+                )
+    return figures
+
+
+def _as_date_text(value: Any) -> str | None:
+    return None if value is None else str(value)[:10]
+
+
 def existing_tables(cursor: Any) -> set[str]:
     """Names of the views the target created (exact, case-sensitive strings)."""
     cursor.execute(
@@ -93,11 +169,15 @@ def existing_tables(cursor: Any) -> set[str]:
     return {str(row[0]) for row in cursor.fetchall()}
 
 
-def reconcile(cursor: Any, truths: dict[str, dict[str, dict[str, Any]]]) -> list[Figure]:
-    """Every count and amount sum, per table and division, expected next to actual.
+def reconcile(
+    cursor: Any,
+    truths: dict[str, dict[str, dict[str, Any]]],
+    dates: CalendarDates | None = None,
+) -> list[Figure]:
+    """Every count, amount sum and calendar date, per table and division, expected and actual.
 
     `truths` maps division code -> entity -> {"count": n, "sums": {field: "decimal"}}, merged
-    over all sandboxes.
+    over all sandboxes; `dates` maps division code -> entity -> record key -> {field: date}.
     """
     figures: list[Figure] = []
     views = existing_tables(cursor)
@@ -134,6 +214,8 @@ def reconcile(cursor: Any, truths: dict[str, dict[str, dict[str, Any]]]) -> list
                         got.get(column, Decimal(0)),
                     )
                 )
+    if dates:
+        figures.extend(date_figures(cursor, dates))
     return figures
 
 

@@ -9,8 +9,10 @@ import json
 import os
 import signal
 import subprocess
-import time
+import time as clock
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from local_stack import BIN_DIR, REPO_ROOT, LocalStack
@@ -34,6 +36,17 @@ def assert_reconciles(stack: LocalStack, *regions: str) -> None:
     assert not mismatches, format_report(mismatches)
     compared_tables = {figure.table for figure in figures}
     assert compared_tables == set(STREAM_ENTITIES), "every stream must land and be compared"
+
+
+def other_invoice(stack: LocalStack, division: int) -> str:
+    """A third current invoice of `division` (after the two the change test uses)."""
+    with warehouse_cursor(stack) as cursor:
+        cursor.execute(
+            'SELECT "_record_id" FROM "sales_invoices__current" '
+            'WHERE "_division_id" = %s ORDER BY "_record_id" LIMIT 1 OFFSET 2',
+            (str(division),),
+        )
+        return str(cursor.fetchone()[0])
 
 
 def table_row_counts(stack: LocalStack) -> dict[str, int]:
@@ -71,7 +84,41 @@ def test_changes_and_deletes_add_new_versions_and_tombstones(stack: LocalStack) 
     division = sandbox.divisions[0]
     changed_id, deleted_id = two_current_invoices(stack, division)
     change_and_delete_invoices(sandbox.base_url, division, changed_id, "4321.09", deleted_id)
+    # Documents dated the 1st of a month, in summer (CEST) and in winter (CET): Exact stores
+    # Amsterdam midnight, whose UTC instant is the last day of the previous month.
+    dated = {changed_id: date(2024, 7, 1), other_invoice(stack, division): date(2024, 1, 1)}
+    sandbox_post(
+        sandbox.base_url,
+        "/_sandbox/mutate",
+        {
+            "operations": [
+                {
+                    "action": "update",
+                    "division": division,
+                    "entity": "SalesInvoices",
+                    "id": invoice_id,
+                    "fields": {"InvoiceDate": f"{day}T00:00:00", "DueDate": f"{day}T00:00:00"},
+                }
+                for invoice_id, day in dated.items()
+            ]
+        },
+    )
     meltano_run(stack, "nl")
+    with warehouse_cursor(stack) as cursor:
+        cursor.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_schema = "
+            "CURRENT_SCHEMA() AND table_name = 'sales_invoices' AND column_name = 'invoice_date'"
+        )
+        assert cursor.fetchone()[0] == "DATE"
+        for invoice_id, day in dated.items():
+            cursor.execute(
+                'SELECT "invoice_date", "due_date" FROM "sales_invoices__current" '
+                'WHERE "_record_id" = %s',
+                (invoice_id,),
+            )
+            assert cursor.fetchall() == [(day, day)]
+            amsterdam_midnight = datetime.combine(day, time(), ZoneInfo("Europe/Amsterdam"))
+            assert amsterdam_midnight.astimezone(UTC).date() != day
 
     with warehouse_cursor(stack) as cursor:
         cursor.execute(
@@ -127,13 +174,13 @@ def test_run_killed_midway_then_rerun_loses_nothing(stack: LocalStack) -> None:
         start_new_session=True,
     )
     # Kill the whole process tree (meltano, tap, target) once the first batches are loading.
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
+    deadline = clock.monotonic() + 120
+    while clock.monotonic() < deadline and process.poll() is None:
         stats = sandbox_get(stack.sandboxes["de"].base_url, "/_sandbox/stats")
         calls = sum(sum(by_endpoint.values()) for by_endpoint in stats["calls"].values())
         if calls >= 20:
             break
-        time.sleep(0.2)
+        clock.sleep(0.2)
     assert process.poll() is None, "the run finished before it could be killed"
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()

@@ -98,6 +98,9 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
     async def truth(request: Request) -> Any:
         return sandbox.store.truth()
 
+    async def calendar_dates(request: Request) -> Any:
+        return sandbox.store.calendar_dates()
+
     async def stats(request: Request) -> Any:
         if request.method == "DELETE":
             sandbox.stats.reset()
@@ -152,6 +155,7 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
 
     return [
         Route("/_sandbox/truth", guarded(truth), methods=["GET"]),
+        Route("/_sandbox/calendar_dates", guarded(calendar_dates), methods=["GET"]),
         Route("/_sandbox/stats", guarded(stats), methods=["GET", "DELETE"]),
         Route("/_sandbox/mutate", guarded(mutate), methods=["POST"]),
         Route("/_sandbox/faults", guarded(faults), methods=["GET", "POST", "DELETE"]),

@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -47,6 +48,7 @@ SQL_TYPES: dict[Edm, str] = {
 }
 
 FIRST_TIMESTAMP = 1000
+MS_PER_DAY = 86_400_000
 #: Lines whose endpoint has no Modified, with the document (and its key field) they belong to.
 LINE_PARENTS: dict[str, tuple[Entity, str]] = {"PurchaseEntryLines": (PURCHASE_ENTRIES, "EntryID")}
 STORED_DIVISION = Field("Division", Edm.INT32, frozenset())
@@ -326,6 +328,39 @@ class Store:
                 ).fetchone()
                 entities["Customers"] = {"count": int(customers or 0), "sums": {}}
                 entities["Suppliers"] = {"count": int(suppliers or 0), "sums": {}}
+                answer[str(division)] = entities
+        return {"divisions": answer}
+
+    def calendar_dates(self) -> dict[str, Any]:
+        """Every calendar date the sandbox holds, as the date itself (admin `calendar_dates`).
+
+        A calendar date is stored as Amsterdam midnight in Exact's wall-clock milliseconds, so
+        its date is the day count of those milliseconds: computed here, without any time zone,
+        for reconciliations to compare with what a pipeline delivered.
+        """
+        answer: dict[str, Any] = {}
+        granted = [code for code, ok in sorted(self.divisions().items()) if ok]
+        with self.lock:
+            for division in granted:
+                entities: dict[str, Any] = {}
+                for entity in DATA_ENTITIES:
+                    stored = self.column_names(entity)
+                    fields = [f.name for f in entity.fields if f.calendar_date and f.name in stored]
+                    if not fields:
+                        continue
+                    columns = ", ".join(quote(name) for name in [entity.key, *fields])
+                    rows = self.connection.execute(
+                        f"SELECT {columns} FROM {quote(entity.name)} WHERE Division = ?",  # noqa: S608 - identifiers from the catalog, values bound
+                        (division,),
+                    ).fetchall()
+                    entities[entity.name] = {
+                        str(row[0]): {
+                            name: wall_ms_to_date(value)
+                            for name, value in zip(fields, row[1:], strict=True)
+                            if value is not None
+                        }
+                        for row in rows
+                    }
                 answer[str(division)] = entities
         return {"divisions": answer}
 
@@ -633,6 +668,11 @@ def json_value(field: Field, value: Any, *, int64_as_string: bool = True) -> Any
     if field.edm is Edm.DOUBLE and float(value).is_integer():
         return int(value)
     return value
+
+
+def wall_ms_to_date(milliseconds: int) -> str:
+    """The calendar date of Exact wall-clock milliseconds (`YYYY-MM-DD`)."""
+    return (date(1970, 1, 1) + timedelta(days=milliseconds // MS_PER_DAY)).isoformat()
 
 
 def cents_to_text(cents: int) -> str:
