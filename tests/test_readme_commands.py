@@ -39,6 +39,12 @@ EXERCISED: dict[str, str] = {
     "meltano --environment prod invoke tap-exactonline--nl auth --status": (
         "test_auth_commands_through_meltano_invoke"
     ),
+    "meltano --environment prod invoke tap-exactonline--nl check": (
+        "test_check_commands_through_meltano_invoke"
+    ),
+    "meltano --environment prod invoke target-snowflake-audit check": (
+        "test_check_commands_through_meltano_invoke"
+    ),
     "openssl genrsa 2048 | openssl pkcs8 -topk8 -v2 aes-256-cbc -out .secrets/snowflake_key.p8 "
     "-passout env:SNOWFLAKE_PRIVATE_KEY_PASSPHRASE": "test_prod_environment_commands",
     "openssl rsa -in .secrets/snowflake_key.p8 -passin env:SNOWFLAKE_PRIVATE_KEY_PASSPHRASE "
@@ -215,6 +221,25 @@ def test_auth_commands_through_meltano_invoke(stack: LocalStack, tmp_path: Path)
     output = status.stdout + status.stderr
     assert "expire" in output.lower()
     assert stack.sandboxes["nl"].info["client_secret"] not in output
+
+
+def test_check_commands_through_meltano_invoke(stack: LocalStack, tmp_path: Path) -> None:
+    secrets_dir = tmp_path / ".secrets"
+    secrets_dir.mkdir()
+    env = prod_env(stack, secrets_dir)
+    for command in [c for c in EXERCISED if c.startswith("openssl")]:
+        assert run(command, env, cwd=tmp_path).returncode == 0
+    sandbox = stack.sandboxes["nl"]
+    tap = run("meltano --environment prod invoke tap-exactonline--nl check", env)
+    assert tap.returncode == 0, tap.stdout[-3000:] + tap.stderr[-3000:]
+    assert "Every endpoint conforms." in tap.stdout
+    assert "OK       sync/Financial/TransactionLines (transaction_lines)" in tap.stdout
+    for secret in (sandbox.info["client_secret"], env["EXACT_TOKEN_STORE_KEY"]):
+        assert secret not in tap.stdout + tap.stderr
+
+    target = run("meltano --environment prod invoke target-snowflake-audit check", env)
+    assert target.returncode == 0, target.stdout[-3000:] + target.stderr[-3000:]
+    assert PASSPHRASE not in target.stdout + target.stderr
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
