@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -89,8 +90,15 @@ def _config(args: Sequence[str]) -> dict[str, Any]:
             "(Meltano does: meltano invoke target-snowflake-audit check)"
         )
         raise SettingsError(msg)
+    settings: dict[str, Any] = {}
+    for path in options.config:
+        try:
+            settings.update(json.loads(Path(path).read_text()))
+        except (OSError, ValueError) as exc:
+            msg = f"cannot read the settings file {path}: {exc}"
+            raise SettingsError(msg) from None
     try:
-        target = TargetSnowflakeAudit(config=[Path(path) for path in options.config])
+        target = TargetSnowflakeAudit(config=settings)
     except ConfigValidationError as exc:
         msg = f"invalid settings: {'; '.join(exc.errors) or exc}"
         raise SettingsError(msg) from None

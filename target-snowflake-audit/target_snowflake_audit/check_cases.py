@@ -166,8 +166,8 @@ CASES: tuple[Case, ...] = (
         (Expectation("NUMBER(38,0) text", '"count"::VARCHAR', INTEGER_38),),
         separate_batch=True,
         emulator_difference=(
-            "the emulator stores NUMBER(38,0) as a 64-bit integer (Snowflake: 38 digits, "
-            "https://docs.snowflake.com/en/sql-reference/data-types-numeric)"
+            "the emulator stores NUMBER(38,0) as a 64-bit integer; Snowflake holds 38 digits "
+            "(Snowflake: https://docs.snowflake.com/en/sql-reference/data-types-numeric)"
         ),
     ),
 )

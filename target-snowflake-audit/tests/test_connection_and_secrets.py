@@ -147,7 +147,8 @@ def test_start_up_checks_pass_on_the_emulator_without_warning(config, warehouse,
         run_target(config, singer_lines(schema_message("wh", PROPERTIES)))
     assert "AUTO_RESUME" not in caplog.text
     assert warehouse(
-        "SELECT table_name FROM information_schema.tables WHERE table_name = 'wh'"
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = CURRENT_SCHEMA() AND table_name = 'wh'"
     ) == [("wh",)]
 
 

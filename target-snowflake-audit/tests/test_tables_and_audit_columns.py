@@ -51,7 +51,8 @@ def test_table_and_column_names_are_quoted_lowercase_snake_case(config, warehous
     assert ("transaction_lines",) in tables
     columns = warehouse(
         "SELECT column_name, data_type, numeric_scale FROM information_schema.columns "
-        "WHERE table_name = 'transaction_lines' ORDER BY ordinal_position"
+        "WHERE table_schema = CURRENT_SCHEMA() AND table_name = 'transaction_lines' "
+        "ORDER BY ordinal_position"
     )
     assert columns == [
         ("amount_dc", "NUMBER", 9),
