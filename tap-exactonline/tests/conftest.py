@@ -28,3 +28,21 @@ def sandbox():
         fresh = Sandbox(server)
         fresh.unlimited()
         yield fresh
+
+
+@pytest.fixture(scope="session", params=["int64 as strings", "plain numbers"])
+def shared_sandbox_each_number_mode(request):
+    """A read-only sandbox per number mode: OData's Int64 strings (Exact's), and plain numbers."""
+    with start_sandbox(int64_as_string=request.param == "int64 as strings") as server:
+        sandbox = Sandbox(server)
+        sandbox.unlimited()
+        yield sandbox
+
+
+@pytest.fixture(params=["int64 as strings", "plain numbers"])
+def sandbox_each_number_mode(request):
+    """A fresh sandbox per test and number mode."""
+    with start_sandbox(int64_as_string=request.param == "int64 as strings") as server:
+        fresh = Sandbox(server)
+        fresh.unlimited()
+        yield fresh

@@ -19,7 +19,8 @@ STREAMS = [
 ]
 
 
-def test_incremental_runs_pick_up_creates_updates_and_deletes(sandbox, tmp_path):
+def test_incremental_runs_pick_up_creates_updates_and_deletes(sandbox_each_number_mode, tmp_path):
+    sandbox = sandbox_each_number_mode
     config = make_config(sandbox, tmp_path)
     first = run_tap(config, streams=STREAMS)
     division = sandbox.divisions[0]

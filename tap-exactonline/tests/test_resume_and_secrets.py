@@ -11,7 +11,8 @@ from tap_exactonline.token_store import TokenStore
 from tap_exactonline_testkit import make_config, run_tap_process, tap_command
 
 
-def test_state_resume_after_a_kill_loses_nothing(sandbox, tmp_path):
+def test_state_resume_after_a_kill_loses_nothing(sandbox_each_number_mode, tmp_path):
+    sandbox = sandbox_each_number_mode
     config = make_config(sandbox, tmp_path, divisions=[sandbox.divisions[0]])
     # Slow pages so the kill lands mid-stream, after some STATE messages.
     sandbox.admin("POST", "faults", {"kind": "slow", "rate": 1.0, "delay_seconds": 0.2})

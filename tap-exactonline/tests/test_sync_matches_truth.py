@@ -9,7 +9,8 @@ from tap_exactonline.streams import STREAM_TYPES
 from tap_exactonline_testkit import TRUTH_ENTITY, make_config, run_tap
 
 
-def test_every_stream_matches_sandbox_truth(shared_sandbox, tmp_path):
+def test_every_stream_matches_sandbox_truth(shared_sandbox_each_number_mode, tmp_path):
+    shared_sandbox = shared_sandbox_each_number_mode
     result = run_tap(make_config(shared_sandbox, tmp_path))
     truth = shared_sandbox.truth()
     assert sorted(TRUTH_ENTITY) == sorted(stream.name for stream in STREAM_TYPES)
