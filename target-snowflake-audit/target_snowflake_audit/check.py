@@ -82,7 +82,12 @@ def _config(args: Sequence[str]) -> dict[str, Any]:
     from target_snowflake_audit.target import TargetSnowflakeAudit  # noqa: PLC0415 - heavy
 
     parser = argparse.ArgumentParser(prog="target-snowflake-audit check")
-    parser.add_argument("--config", action="append", default=[], help="settings JSON file")
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        help="settings JSON file, or ENV for TARGET_SNOWFLAKE_AUDIT_* variables (as the SDK reads)",
+    )
     options = parser.parse_args(list(args))
     if not options.config:
         msg = (
@@ -90,15 +95,16 @@ def _config(args: Sequence[str]) -> dict[str, Any]:
             "(Meltano does: meltano invoke target-snowflake-audit check)"
         )
         raise SettingsError(msg)
+    parse_env = "ENV" in options.config
     settings: dict[str, Any] = {}
-    for path in options.config:
+    for path in (path for path in options.config if path != "ENV"):
         try:
             settings.update(json.loads(Path(path).read_text()))
         except (OSError, ValueError) as exc:
             msg = f"cannot read the settings file {path}: {exc}"
             raise SettingsError(msg) from None
     try:
-        target = TargetSnowflakeAudit(config=settings)
+        target = TargetSnowflakeAudit(config=settings, parse_env_config=parse_env)
     except ConfigValidationError as exc:
         msg = f"invalid settings: {'; '.join(exc.errors) or exc}"
         raise SettingsError(msg) from None

@@ -158,8 +158,13 @@ def _log_to_stderr() -> logging.Logger:
 
 
 def _configured_secrets(args: Sequence[str]) -> list[str]:
-    """Secret settings in the `--config` files (so no message can print them)."""
-    secrets: list[str] = []
+    """Secret settings in the `--config` files and the environment (no message prints them)."""
+    prefix = PROGRAM.upper().replace("-", "_")
+    secrets = [
+        os.environ[f"{prefix}_{name.upper()}"]
+        for name in _SECRET_SETTINGS
+        if os.environ.get(f"{prefix}_{name.upper()}")
+    ]
     for index, arg in enumerate(args[:-1]):
         if arg != "--config":
             continue

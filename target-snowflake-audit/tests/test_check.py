@@ -160,7 +160,14 @@ def meltano_loader_installed() -> None:
         )
 
 
-def test_check_runs_through_meltano_invoke(meltano_loader_installed: None) -> None:
+@pytest.mark.parametrize(
+    "invocation",
+    [("target-snowflake-audit", "check"), ("target-snowflake-audit:check",)],
+    ids=["invoke-with-argument", "meltano-command"],
+)
+def test_check_runs_through_meltano_invoke(
+    meltano_loader_installed: None, invocation: tuple[str, ...]
+) -> None:
     env = {
         **os.environ,
         "SNOWFLAKE_PORT": str(EMULATOR["port"]),
@@ -168,7 +175,7 @@ def test_check_runs_through_meltano_invoke(meltano_loader_installed: None) -> No
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     result = subprocess.run(
-        [str(MELTANO), "--environment", "demo", "invoke", "target-snowflake-audit", "check"],
+        [str(MELTANO), "--environment", "demo", "invoke", *invocation],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
