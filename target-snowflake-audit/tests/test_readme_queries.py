@@ -67,10 +67,12 @@ SQL_WORDS = frozenset(
 
 def _sql_snippets(text: str) -> list[str]:
     blocks = re.findall(r"```sql\n(.*?)```", text, re.DOTALL)
+    prose = re.sub(r"```.*?```", "", text, flags=re.DOTALL)
+    # Inline code may wrap onto the next line of the paragraph.
     spans = [
         span
-        for span in re.findall(r"`([^`\n]+)`", text)
-        if re.search(r"\bselect\b.+\bfrom\b", span, re.IGNORECASE)
+        for span in re.findall(r"`([^`]+)`", prose)
+        if re.search(r"\bselect\b.+\bfrom\b", span, re.IGNORECASE | re.DOTALL)
     ]
     return blocks + spans
 
@@ -87,6 +89,9 @@ def unquoted_lowercase_names(sql: str) -> list[str]:
 
 
 def test_the_check_finds_unquoted_lowercase_names():
+    assert _sql_snippets("Query them (`select amount_dc from\n  transaction_lines`).") == [
+        "select amount_dc from\n  transaction_lines"
+    ]
     assert unquoted_lowercase_names("select amount_dc from transaction_lines") == [
         "amount_dc",
         "transaction_lines",
