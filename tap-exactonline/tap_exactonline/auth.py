@@ -344,7 +344,7 @@ class ExactAuthenticator(OAuthAuthenticator):
             refresh_token=self._seed,
             metadata=TokenMetadata(
                 region=self._region,
-                client_id=self._client_id,
+                client_id=self.client_id,
                 consumed_seeds=[fingerprint(self._seed)],
             ),
         )
@@ -392,7 +392,7 @@ class ExactAuthenticator(OAuthAuthenticator):
         lifetime = _expires_in(payload)
         metadata = previous.metadata
         metadata.region = self._region
-        metadata.client_id = self._client_id
+        metadata.client_id = self.client_id
         metadata.access_token_issued_at = now
         metadata.access_token_expires_at = now + lifetime
         rotated = payload.get("refresh_token") or previous.refresh_token

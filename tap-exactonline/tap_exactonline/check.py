@@ -19,13 +19,13 @@ from typing import Any
 
 import click
 from singer_sdk.exceptions import FatalAPIError
-from singer_sdk.streams.rest import HTTPRequest
 
 from tap_exactonline.auth_cli import load_config
-from tap_exactonline.client import ExactStream, ParentModifiedStream
 from tap_exactonline.dates import exact_date_to_utc
 from tap_exactonline.errors import ExitCode
 from tap_exactonline.schema import Edm, ExactField, endpoint
+from tap_exactonline.streams.base import ExactStream
+from tap_exactonline.streams.kinds import ParentModifiedStream
 from tap_exactonline.tap import TapExactOnline
 from tap_exactonline.values import to_decimal, to_integer
 
@@ -160,16 +160,12 @@ def run_check(tap: TapExactOnline, division: int | None) -> bool:
     selected = [s for s in tap.streams.values() if isinstance(s, ExactStream) and s.selected]
     probes = probes_for(selected)
     click.echo(f"Checking {len(probes)} endpoints of division {division} at {tap.host}")
-    reader = selected[0]
-    fetch = reader.request_decorator(reader.fetch_page)
+    client = tap.client
+    fetch = client.with_retries(client.fetch_page)
     for probe in probes.values():
-        request = HTTPRequest(
-            url=reader.division_url(division, probe.path),
-            params=probe_params(probe.path),
-            headers=reader.http_headers,
-        )
+        url = client.division_url(division, probe.path)
         try:
-            rows, _ = fetch(request, division)
+            rows, _ = fetch(url, probe_params(probe.path), division)
         except FatalAPIError as exc:
             removed = _UNKNOWN_PROPERTY.search(str(exc))
             if removed:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -16,18 +15,16 @@ from singer_sdk import typing as th
 from typing_extensions import override
 
 from tap_exactonline.auth import AuthenticationError, ExactAuthenticator, TokenEndpoint
-from tap_exactonline.client import (
-    DailyLimitReachedError,
-    DeletedLog,
-    RateLimiter,
-    ReadPlan,
-)
+from tap_exactonline.deleted_log import DeletedLog
 from tap_exactonline.errors import RunStoppedEarly, exit_on_error
+from tap_exactonline.exact_client import ExactClient
 from tap_exactonline.output import RecordBufferingWriter
+from tap_exactonline.rate_limits import DailyLimitReachedError, RateLimiter, RunReport
 from tap_exactonline.regions import REGION_HOSTS, host_for
+from tap_exactonline.schema import endpoint
 from tap_exactonline.streams import STREAM_TYPES
-from tap_exactonline.streams.financial import DivisionsStream
 from tap_exactonline.token_store import TokenStore
+from tap_exactonline.values import RecordShaper
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -35,6 +32,8 @@ if TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 DIVISION_CODE = th.CustomType({"type": ["integer", "string"]})
+#: Lists the divisions a user may access (the tap reads it once per run).
+DIVISIONS_PATH = "system/Divisions"
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -135,6 +134,15 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Refresh the access token when it has fewer seconds left than this.",
     ),
     th.Property(
+        "sdk_fast_paths",
+        th.BooleanType,
+        default=True,
+        description=(
+            "Use this tap's faster record path (false: the Singer SDK's own, e.g. to compare "
+            "output after an SDK upgrade)."
+        ),
+    ),
+    th.Property(
         "redirect_uri",
         th.StringType,
         description="Redirect URI registered for the app (used by `tap-exactonline auth`).",
@@ -154,40 +162,6 @@ class _NullReplicationValueFilter(logging.Filter):
 
 
 _NULL_REPLICATION_VALUE_FILTER = _NullReplicationValueFilter()
-
-
-@dataclass
-class RunReport:
-    """What a run could not finish because a daily limit was reached."""
-
-    stops: list[tuple[str, DailyLimitReachedError]] = field(default_factory=list)
-
-    def stopped(self, stream: str, error: DailyLimitReachedError) -> None:
-        """Record that a stream stopped (or was skipped) for a division.
-
-        Args:
-            stream: Stream name.
-            error: The spent limit.
-        """
-        self.stops.append((stream, error))
-
-    def summary(self) -> str:
-        """Describe what remains for the next run.
-
-        Returns:
-            One line: per division, the spent limit and the streams not finished.
-        """
-        lines = []
-        by_division: dict[int, list[str]] = {}
-        for stream, error in self.stops:
-            by_division.setdefault(error.division, []).append(stream)
-        for division, streams in sorted(by_division.items()):
-            first_error = next(e for _, e in self.stops if e.division == division)
-            lines.append(
-                f"{first_error}; not finished: {', '.join(dict.fromkeys(streams))}",
-            )
-        lines.append("state up to the stop was emitted; the next run resumes from it")
-        return "; ".join(lines)
 
 
 class TapExactOnline(Tap):
@@ -250,9 +224,22 @@ class TapExactOnline(Tap):
         )
 
     @cached_property
+    def client(self) -> ExactClient:
+        """HTTP to Exact for every stream: serial requests, pacing, retries, 401 refreshes."""
+        return ExactClient(
+            host=self.host,
+            authenticator=self.authenticator,
+            rate_limiter=self.rate_limiter,
+            user_agent=f"{self.name}/{self.plugin_version}",
+            timeout=float(self.config.get("request_timeout", 300)),
+            max_tries=int(self.config.get("max_retries", 8)),
+            backoff_factor=float(self.config.get("retry_backoff_factor", 1.0)),
+        )
+
+    @cached_property
     def deleted_log(self) -> DeletedLog:
         """``sync/Deleted``, read once per division per run."""
-        return DeletedLog()
+        return DeletedLog(self.client)
 
     @cached_property
     def run_report(self) -> RunReport:
@@ -277,13 +264,8 @@ class TapExactOnline(Tap):
     @cached_property
     def current_division(self) -> int:
         """The user's current division, from ``current/Me`` (not charged to any limit)."""
-        plan = ReadPlan(
-            url=f"{self.host}/api/v1/current/Me",
-            params={"$select": "CurrentDivision"},
-            full_load=True,
-            description="current/Me",
-        )
-        for row in self._divisions_stream.paged_rows(None, plan):
+        me = f"{self.host}/api/v1/current/Me"
+        for row in self.client.rows(me, {"$select": "CurrentDivision"}, None):
             return int(row["CurrentDivision"])
         msg = "current/Me returned no user"
         raise AuthenticationError(msg)
@@ -295,17 +277,14 @@ class TapExactOnline(Tap):
         anchor = (
             int(configured[0]) if configured and configured != ["all"] else self.current_division
         )
-        stream = self._divisions_stream
-        plan = ReadPlan(
-            url=stream.division_url(anchor, stream.standard_path),
-            params={"$select": stream.select(stream.standard_path)},
-            full_load=True,
-            description=stream.standard_path,
-        )
-        rows = list(stream.paged_rows({"Division": anchor}, plan))
-        path = urlparse(plan.url).path
+        documented = endpoint(DIVISIONS_PATH)
+        url = self.client.division_url(anchor, DIVISIONS_PATH)
+        select = ",".join(documented.field_names())
+        rows = list(self.client.rows(url, {"$select": select}, anchor))
+        shaper = RecordShaper.for_fields("divisions", documented.fields)
+        path = urlparse(url).path
         for row in rows:
-            stream.shaper.shape(row, division=anchor, path=path)
+            shaper.shape(row, division=anchor, path=path)
             # Exact's page lists no Division field for divisions: a division is its own.
             row["Division"] = row["Code"]
         return rows
@@ -324,14 +303,6 @@ class TapExactOnline(Tap):
                 value = row.get("DivisionMoveDate")
                 return str(value) if value else None
         return None
-
-    @property
-    def _divisions_stream(self) -> DivisionsStream:
-        stream = self.streams["divisions"]
-        if not isinstance(stream, DivisionsStream):  # pragma: no cover - registry invariant
-            msg = "the divisions stream is missing from the registry"
-            raise TypeError(msg)
-        return stream
 
     # --- command line -------------------------------------------------------------------------
 

@@ -123,6 +123,7 @@ class RunResult:
     exit_code: int = 0
     stderr: str = ""
     stdout: str = ""
+    stdout_bytes: bytes = b""
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     states: list[dict[str, Any]] = field(default_factory=list)
 
@@ -187,7 +188,8 @@ def run_tap(
         wrapper.flush()
         sys.stdout = original
     exit_code = 3 if tap.run_report.stops else 0
-    return RunResult(parse_messages(buffer.getvalue()), exit_code=exit_code)
+    raw = buffer.getvalue()
+    return RunResult(parse_messages(raw), exit_code=exit_code, stdout_bytes=raw)
 
 
 def write_json(path: Path, value: Any) -> str:

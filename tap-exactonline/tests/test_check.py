@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tap_exactonline.client import ExactStream
 from tap_exactonline.errors import ExitCode
+from tap_exactonline.streams.base import ExactStream
 from tap_exactonline.tap import TapExactOnline
 from tap_exactonline_testkit import (
     TAP_BIN,

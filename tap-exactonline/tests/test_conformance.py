@@ -27,7 +27,6 @@ import pytest
 from cryptography.fernet import Fernet
 from singer_sdk.exceptions import FatalAPIError
 from tap_exactonline.auth import AuthenticationError, ExactAuthenticator, TokenEndpoint
-from tap_exactonline.client import ReadPlan
 from tap_exactonline.tap import TapExactOnline
 from tap_exactonline.token_store import TokenMetadata, TokenRecord, TokenStore
 
@@ -258,14 +257,8 @@ def test_recorded_standard_pages_are_followed_through_their_next_link(fixture_se
     path = "/api/v1/499156/financial/GLAccounts"
     fixture_server.serve(path, Recorded.load("std_glaccounts_page_next"))
     fixture_server.serve(path, Recorded.load("std_accounts_page"))
-    stream = tap_for(fixture_server, tmp_path).streams["gl_accounts"]
-    plan = ReadPlan(
-        url=f"{fixture_server.base_url}{path}",
-        params={"$select": "ID,Code"},
-        full_load=True,
-        description="recorded",
-    )
-    rows = list(stream.paged_rows({"Division": 499156}, plan))
+    client = tap_for(fixture_server, tmp_path).client
+    rows = list(client.rows(f"{fixture_server.base_url}{path}", {"$select": "ID,Code"}, 499156))
     expected = recorded_rows("std_glaccounts_page_next") + recorded_rows("std_accounts_page")
     assert [row["ID"] for row in rows] == [row["ID"] for row in expected]
     pages = [request for request in fixture_server.requests if request[1].startswith(path)]
@@ -279,14 +272,9 @@ def test_a_recorded_empty_page_with_a_next_link_does_not_end_paging(fixture_serv
     path = "/api/v1/{division}/financial/ReportingBalance"
     fixture_server.serve(path, Recorded.load("docs_reportingbalance_next_int64_skiptoken"))
     fixture_server.serve(path, Recorded.load("std_accounts_page"))
-    stream = tap_for(fixture_server, tmp_path).streams["gl_accounts"]
-    plan = ReadPlan(
-        url=f"{fixture_server.base_url}{path}",
-        params={"$select": "GLAccountCode,Amount"},
-        full_load=True,
-        description="recorded",
-    )
-    rows = list(stream.paged_rows(None, plan))
+    client = tap_for(fixture_server, tmp_path).client
+    params = {"$select": "GLAccountCode,Amount"}
+    rows = list(client.rows(f"{fixture_server.base_url}{path}", params, None))
     assert len(rows) == 1
     assert fixture_server.requests[-1][1] == (
         f"{path}?$select=GLAccountCode,Amount&$skiptoken=493115L"
@@ -346,11 +334,7 @@ def test_a_recorded_empty_429_waits_for_the_recorded_minutely_reset(fixture_serv
     fixture_server.now = clock.now  # the Date header agrees with the recorded reset
     tap.rate_limiter.clock = clock
     tap.rate_limiter.sleep = clock.sleep
-    stream = tap.streams["gl_accounts"]
-    plan = ReadPlan(
-        url=f"{fixture_server.base_url}{path}", params={}, full_load=True, description="recorded"
-    )
-    rows = list(stream.paged_rows({"Division": 499156}, plan))
+    rows = list(tap.client.rows(f"{fixture_server.base_url}{path}", {}, 499156))
     assert len(rows) == 1
     # It slept until the recorded reset (plus a quarter second), not a fixed backoff.
     assert clock.slept
@@ -361,15 +345,9 @@ def test_a_recorded_400_reports_exacts_own_words_and_the_path(fixture_server, tm
     fixture_server.serve("/api/oauth2/token", Recorded.load("token_ok_ossobv_comment"))
     path = "/api/v1/499156/crm/Accounts"
     fixture_server.serve(path, Recorded.load("err400_odata_bad_guid_literal_elmas"))
-    stream = tap_for(fixture_server, tmp_path).streams["customers"]
-    plan = ReadPlan(
-        url=f"{fixture_server.base_url}{path}",
-        params={"$filter": "ID eq guid'dsadsds'"},
-        full_load=True,
-        description="recorded",
-    )
+    client = tap_for(fixture_server, tmp_path).client
     with pytest.raises(FatalAPIError) as refused:
-        list(stream.paged_rows({"Division": 499156}, plan))
+        list(client.rows(f"{fixture_server.base_url}{path}", {"$filter": "ID eq guid'x'"}, 499156))
     message = str(refused.value)
     assert "Unrecognized 'Edm.Guid' literal 'guid'dsadsds'' in '6'." in message
     assert path in message

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 from exact_sandbox import catalog
-from tap_exactonline.client import SyncStream
 from tap_exactonline.schema import DateKind, Edm, all_endpoints, endpoint
 from tap_exactonline.streams import STREAM_TYPES
+from tap_exactonline.streams.kinds import SyncStream
 from tap_exactonline.streams.sales import SalesInvoiceLinesStream, SalesInvoicesStream
 from tap_exactonline_testkit import TRUTH_ENTITY
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from tap_exactonline.client import SyncStream
 from tap_exactonline.schema import Where
+from tap_exactonline.streams.kinds import SyncStream
 
 #: Exact has no IsCustomer field: Status 'C' marks a customer (A, S and P are not).
 IS_CUSTOMER = Where("Status", equals="C")

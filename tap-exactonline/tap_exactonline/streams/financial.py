@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import override
 
-from tap_exactonline.client import FullTableStream, ModifiedStream, SyncStream
+from tap_exactonline.streams.kinds import FullTableStream, ModifiedStream, SyncStream
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -108,7 +108,7 @@ class DivisionsStream(FullTableStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        synced = set(self.exact_tap.division_codes)
-        rows = [dict(row) for row in self.exact_tap.division_rows if int(row["Code"]) in synced]
+        synced = set(self.services.division_codes)
+        rows = [dict(row) for row in self.services.division_rows if int(row["Code"]) in synced]
         if not self.is_table_unchanged(context, rows):
             yield from rows

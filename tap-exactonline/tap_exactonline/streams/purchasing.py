@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tap_exactonline.client import ModifiedStream, ParentModifiedStream
+from tap_exactonline.streams.kinds import ModifiedStream, ParentModifiedStream
 
 
 class PurchaseInvoicesStream(ModifiedStream):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tap_exactonline.client import ModifiedStream, SyncStream
 from tap_exactonline.schema import Where, endpoint
+from tap_exactonline.streams.kinds import ModifiedStream, SyncStream
 
 
 class SalesOrdersStream(SyncStream):
