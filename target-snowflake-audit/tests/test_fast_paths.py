@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import io
 import math
@@ -21,6 +22,7 @@ from target_snowflake_audit.records import (
     canonical_json,
 )
 from target_snowflake_audit.types import column_kind, is_nullable
+from target_snowflake_audit.values import render_date, render_utc, utc_timestamp
 
 PROPERTIES: dict[str, Any] = {
     "id": {"type": "string"},
@@ -224,3 +226,28 @@ def test_binary_input_lines_survive_any_chunk_boundary(
     expected = _read(data, binary=False)
     monkeypatch.setattr(messages, "_READ_SIZE", read_size)
     assert _read(data, binary=True) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-01-01T10:00:00+00:00",
+        "2024-01-01T10:00:00Z",
+        "2024-01-01T10:00:00",
+        "2024-01-01T10:00:00.123456Z",
+        "2024-01-01T10:00:00.123456+00:00",
+        "2024-01-01T10:00:00.123Z",
+        "0999-12-31T23:59:59.000001",
+        "2024-01-01T10:00:00-00:00",
+    ],
+)
+def test_utc_texts_respelled_without_rendering_match_the_rendering(text: str) -> None:
+    parsed = datetime.datetime.fromisoformat(text)
+    if parsed.utcoffset() is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    assert utc_timestamp(text) == render_utc(parsed)
+
+
+@pytest.mark.parametrize("text", ["2024-01-31", "2024-W05-3", "20240131", "0999-01-02"])
+def test_dates_render_as_yyyy_mm_dd(text: str) -> None:
+    assert render_date(text) == datetime.date.fromisoformat(text).isoformat()
