@@ -104,7 +104,7 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
     async def stats(request: Request) -> Any:
         if request.method == "DELETE":
             sandbox.stats.reset()
-        return sandbox.stats.snapshot()
+        return {**sandbox.stats.snapshot(), **sandbox.oauth.counters()}
 
     async def mutate(request: Request) -> Any:
         payload = await body(request)
@@ -144,6 +144,8 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
             current.daily = int(payload.get("daily", current.daily))
             if payload.get("reset"):
                 sandbox.limiter.reset()
+            if payload.get("spend_minute"):
+                sandbox.limiter.spend_current_minute()
         return {"minutely": current.minutely, "daily": current.daily}
 
     async def tokens(request: Request) -> Any:

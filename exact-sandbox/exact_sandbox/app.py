@@ -13,6 +13,7 @@ import base64
 import binascii
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -404,6 +405,8 @@ class FaultMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass through, or fail the call the way the chosen rule says."""
+        if scope["type"] == "http":
+            send = self.dated(send)
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
             await self.app(scope, receive, send)
             return
@@ -413,6 +416,18 @@ class FaultMiddleware:
             return
         self.sandbox.stats.faults_injected[rule.kind] += 1
         await self.inject(rule, scope, receive, send)
+
+    def dated(self, send: Send) -> Send:
+        """Add a `Date` header read from the sandbox clock to every response."""
+        clock = self.sandbox.clock
+
+        async def send_dated(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                date = formatdate(clock.now(), usegmt=True).encode()
+                message = {**message, "headers": [*message.get("headers", []), (b"date", date)]}
+            await send(message)
+
+        return send_dated
 
     async def inject(self, rule: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:
         """Carry out one fault."""

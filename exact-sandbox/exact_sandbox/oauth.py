@@ -87,6 +87,10 @@ class OAuthServer:
         self._refresh: dict[str, RefreshToken] = {}
         self._codes: dict[str, AuthorizationCode] = {}
         self._lock = threading.Lock()
+        #: When each access token was issued (sandbox clock), for tests of refresh timing.
+        self.issued_at: list[float] = []
+        #: Refresh requests that presented an already used refresh token (a broken chain).
+        self.reused_refresh_tokens = 0
 
     # -- issuing ------------------------------------------------------------------------------
 
@@ -149,6 +153,8 @@ class OAuthServer:
 
     def _refresh_grant(self, token: str, now: float) -> dict[str, Any]:
         refresh = self._refresh.get(token)
+        if refresh is not None and refresh.used:
+            self.reused_refresh_tokens += 1
         if refresh is None or refresh.used:
             raise OAuthError(
                 400,
@@ -185,6 +191,7 @@ class OAuthServer:
         return self._issue(now)
 
     def _issue(self, now: float) -> dict[str, Any]:
+        self.issued_at.append(now)
         access = "AAEA" + secrets.token_urlsafe(96)
         refresh = "Gcp7!IAAA" + secrets.token_urlsafe(48)
         self._access[access] = AccessToken(access, self.client_id, now + ACCESS_TOKEN_SECONDS)
@@ -196,6 +203,13 @@ class OAuthServer:
             "token_type": "bearer",
             "expires_in": str(ACCESS_TOKEN_SECONDS),  # Exact sends a string
             "refresh_token": refresh,
+        }
+
+    def counters(self) -> dict[str, Any]:
+        """Token facts for the admin `stats` answer."""
+        return {
+            "access_tokens_issued_at": list(self.issued_at),
+            "reused_refresh_tokens": self.reused_refresh_tokens,
         }
 
     # -- checking -----------------------------------------------------------------------------

@@ -120,6 +120,17 @@ class RateLimiter:
             return None
         return until
 
+    def spend_current_minute(self) -> None:
+        """Use up the current minute of every client and division (another app's burst).
+
+        The next call in this clock minute gets Exact's minutely 429; the next minute is free.
+        """
+        minute = int(self.clock.now() // 60)
+        for window in self._windows.values():
+            if window.minute != minute:
+                window.minute, window.minute_calls = minute, 0
+            window.minute_calls = max(window.minute_calls, self.limits.minutely)
+
     def reset(self) -> None:
         """Forget every count and block (admin `limits` call)."""
         self._windows.clear()

@@ -50,6 +50,8 @@ def uvicorn_server(sandbox: Sandbox) -> uvicorn.Server:
         build_app(sandbox),
         log_level="warning",
         access_log=False,
+        # The app sends Date from the sandbox clock (virtual or real), as Exact's is its own.
+        date_header=False,
         lifespan="off",
         timeout_keep_alive=30,
     )

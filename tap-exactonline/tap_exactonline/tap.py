@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -27,7 +28,7 @@ from tap_exactonline.token_store import TokenStore
 from tap_exactonline.values import RecordShaper
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from singer_sdk.streams import Stream
 
@@ -170,6 +171,10 @@ class TapExactOnline(Tap):
     name = "tap-exactonline"
     config_jsonschema = CONFIG_SCHEMA
     message_writer_class = RecordBufferingWriter
+    #: Epoch seconds and sleeping, for token lifetimes and rate-limit waits (tests inject the
+    #: sandbox's virtual clock; set before the first request).
+    clock: Callable[[], float] = staticmethod(time.time)
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     @override
     def discover_streams(self) -> list[Stream]:
@@ -212,6 +217,8 @@ class TapExactOnline(Tap):
             client_id=self.config["client_id"],
             seed_refresh_token=self.config.get("refresh_token"),
             refresh_margin=float(self.config.get("token_refresh_margin", 60)),
+            clock=self.clock,
+            sleep=self.sleep,
         )
 
     @cached_property
@@ -221,6 +228,8 @@ class TapExactOnline(Tap):
         return RateLimiter(
             daily_call_budget=int(budget) if budget is not None else None,
             minutely_reserve=int(self.config.get("minutely_reserve", 0)),
+            clock=self.clock,
+            sleep=self.sleep,
         )
 
     @cached_property

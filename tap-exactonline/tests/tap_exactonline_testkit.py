@@ -236,17 +236,51 @@ def run_tap_process(
     )
 
 
-def virtual_sleep(sandbox: Sandbox) -> Callable[[TapExactOnline], None]:
-    """Make the tap's rate-limit waits advance the sandbox clock instead of sleeping."""
+@dataclass
+class VirtualTime:
+    """What happened on the sandbox's clock during a run."""
+
+    waits: list[float] = field(default_factory=list)
+    #: The clock's reading when each wait ended.
+    woke_at: list[float] = field(default_factory=list)
+    calls: int = 0
+
+
+def on_sandbox_clock(
+    sandbox: Sandbox,
+    *,
+    seconds_per_call: float = 0.0,
+    before_call: Callable[[int], None] | None = None,
+) -> tuple[Callable[[TapExactOnline], None], VirtualTime]:
+    """Run an in-process tap on the sandbox's (virtual) clock, deterministically.
+
+    Token lifetimes and rate-limit waits read the sandbox's clock; a wait advances it instead of
+    sleeping; each API call may move it on by `seconds_per_call` (a long run in a short test)
+    and may be preceded by `before_call(n)` (n = 1 for the first call).
+    """
+    clock = sandbox.server.sandbox.clock
+    happened = VirtualTime()
+
+    def sleep(seconds: float) -> None:
+        happened.waits.append(seconds)
+        happened.woke_at.append(clock.advance(max(seconds, 0.0)))
 
     def prepare(tap: TapExactOnline) -> None:
-        def sleep(seconds: float) -> None:
-            sandbox.advance(seconds)
-            tap.rate_limiter.waited = getattr(tap.rate_limiter, "waited", 0.0) + seconds
+        tap.clock = clock.now
+        tap.sleep = sleep
+        fetch = tap.client.fetch_page
 
-        tap.rate_limiter.sleep = sleep
+        def fetch_on_the_clock(*args: Any, **kwargs: Any) -> Any:
+            happened.calls += 1
+            if before_call is not None:
+                before_call(happened.calls)
+            if seconds_per_call:
+                clock.advance(seconds_per_call)
+            return fetch(*args, **kwargs)
 
-    return prepare
+        tap.client.fetch_page = fetch_on_the_clock  # type: ignore[method-assign]
+
+    return prepare, happened
 
 
 def calls_by_endpoint(stats: dict[str, Any]) -> dict[tuple[int, str], int]:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
-import requests
-from tap_exactonline_testkit import make_config, run_tap, run_tap_process, virtual_sleep
+import pytest
+from tap_exactonline_testkit import make_config, on_sandbox_clock, run_tap, run_tap_process
 
 STREAMS = ["transaction_lines", "journal_entry_lines", "receivables", "customers"]
 
@@ -50,59 +47,38 @@ def test_server_errors_drops_and_truncated_json_lose_and_duplicate_nothing(sandb
     _assert_complete_and_unique(sandbox, result)
 
 
-def test_429_storm_is_retried_after_the_reset_and_loses_nothing(sandbox, tmp_path):
-    """Another app of the same client burns the minute; the tap waits for the reset."""
-    sandbox.limits(minutely=20, daily=1_000_000)
-    info = sandbox.info
-    token = requests.post(
-        f"{sandbox.base_url}/api/oauth2/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": sandbox.new_refresh_token(),
-            "client_id": info["client_id"],
-            "client_secret": info["client_secret"],
-        },
-        timeout=30,
-    ).json()["access_token"]
-    storming = threading.Event()
-    storming.set()
+def test_a_429_waits_exactly_for_the_minute_reset_and_never_causes_another(sandbox, tmp_path):
+    """Another app of the client spends the minute; the tap waits for the reset it was sent.
 
-    def storm():
-        session = requests.Session()
-        while storming.is_set():
-            for division in sandbox.divisions:
-                session.get(
-                    f"{sandbox.base_url}/api/v1/{division}/financial/GLSchemes",
-                    params={"$select": "ID"},
-                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                    timeout=30,
-                )
-            time.sleep(0.01)
+    Deterministic: the minute is spent just before the tap's 5th call, on the sandbox's virtual
+    clock, which the tap also reads (no thread races the tap).
+    """
+    sandbox.limits(minutely=60, daily=1_000_000)
+    clock = sandbox.server.sandbox.clock
+    spent_at: list[float] = []
 
-    stormer = threading.Thread(target=storm)
-    stormer.start()
-    try:
-        result = run_tap(
-            make_config(sandbox, tmp_path), streams=STREAMS, prepare=virtual_sleep(sandbox)
-        )
-    finally:
-        storming.clear()
-        stormer.join()
-    assert sandbox.stats()["responses_429"] > 0
+    def spend_the_minute(call: int) -> None:
+        if call == 5:
+            sandbox.admin("POST", "limits", {"spend_minute": True})
+            spent_at.append(clock.now())
+
+    prepare, happened = on_sandbox_clock(sandbox, before_call=spend_the_minute)
+    result = run_tap(make_config(sandbox, tmp_path), streams=STREAMS, prepare=prepare)
+    assert sandbox.stats()["responses_429"] == 1, "one 429, and no second one in that minute"
+    next_minute = (spent_at[0] // 60 + 1) * 60
+    # The first wait is the one after the 429: it ends at the reset Exact sent (plus 0.25 s).
+    assert happened.woke_at[0] == pytest.approx(next_minute + 0.25, abs=0.05)
     _assert_complete_and_unique(sandbox, result)
 
 
 def test_minutely_limit_is_respected_without_a_single_429(sandbox, tmp_path):
     sandbox.limits(minutely=12, daily=1_000_000)
-    waits = {}
-
-    def prepare(tap):
-        virtual_sleep(sandbox)(tap)
-        waits["limiter"] = tap.rate_limiter
-
+    prepare, happened = on_sandbox_clock(sandbox)
     result = run_tap(make_config(sandbox, tmp_path), streams=STREAMS, prepare=prepare)
     assert sandbox.stats()["responses_429"] == 0
-    assert getattr(waits["limiter"], "waited", 0) > 0, "the tap slept until the minute reset"
+    assert happened.waits, "the tap slept until the minute reset"
+    # Every wait ends on a minute boundary of the sandbox's clock (Exact's fixed windows).
+    assert all(0 < wait <= 60.25 for wait in happened.waits)
     _assert_complete_and_unique(sandbox, result)
 
 

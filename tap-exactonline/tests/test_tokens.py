@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import signal
 import subprocess
 import threading
 import time
@@ -9,7 +11,14 @@ import time
 import requests
 from tap_exactonline.auth import ExactAuthenticator, TokenEndpoint
 from tap_exactonline.token_store import TokenStore
-from tap_exactonline_testkit import TAP_BIN, make_config, run_tap, run_tap_process, write_json
+from tap_exactonline_testkit import (
+    TAP_BIN,
+    make_config,
+    on_sandbox_clock,
+    run_tap,
+    run_tap_process,
+    write_json,
+)
 
 
 def _store(config):
@@ -68,28 +77,83 @@ def test_too_early_refresh_keeps_the_current_token(sandbox, tmp_path):
     assert result.rows("gl_schemes")
 
 
-def test_three_hour_sync_on_virtual_clock_refreshes_tokens_mid_run(sandbox, tmp_path):
+def test_tokens_are_refreshed_before_they_expire_never_within_570_seconds(sandbox, tmp_path):
+    """A long sync on the sandbox's clock: refreshes are proactive, and no 401 is provoked.
+
+    The tap reads the sandbox's virtual clock, which moves 25 s per API call (less than the 30 s
+    between Exact's 570 s refresh rule and the 600 s lifetime), so the run spans about an hour
+    deterministically (no thread races the tap).
+    """
     config = make_config(sandbox, tmp_path)
     started = sandbox.admin("GET", "clock")["epoch"]
-    running = threading.Event()
-    running.set()
-    # About 70 calls at 200 virtual seconds each: a sync spanning more than three hours.
-    mover = threading.Thread(target=_advance_clock_per_call, args=(sandbox, running, 200))
-    mover.start()
-    try:
-        result = run_tap(config)
-    finally:
-        running.clear()
-        mover.join()
+    prepare, _ = on_sandbox_clock(sandbox, seconds_per_call=25)
+    result = run_tap(config, prepare=prepare)
     elapsed = sandbox.admin("GET", "clock")["epoch"] - started
-    assert elapsed >= 3 * 3600, f"the sync spanned only {elapsed / 3600:.1f} virtual hours"
-    record = _store(config).read()
-    assert record is not None
-    assert record.metadata.refresh_count >= 10, "tokens were refreshed during the run"
+    assert elapsed >= 3000, f"the sync spanned only {elapsed:.0f} virtual seconds"
+    stats = sandbox.stats()
+    assert "401" not in stats["errors"], "no request was sent with an expired token"
+    issued = stats["access_tokens_issued_at"]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(issued)]
+    assert len(gaps) >= elapsed // 600, "a token was refreshed every ten minutes"
+    # Never within 570 s of the last (Exact refuses), always before the 600 s lifetime ends.
+    assert all(570 <= gap < 600 for gap in gaps), gaps
     truth = sandbox.truth()
     for division in sandbox.divisions:
         lines = [r for r in result.rows("transaction_lines") if r["Division"] == division]
         assert len({r["ID"] for r in lines}) == truth[str(division)]["TransactionLines"]["count"]
+
+
+def test_a_rotated_token_is_stored_before_its_first_use(sandbox, tmp_path):
+    """The process dies between Exact's token response and its first API call.
+
+    The first API call hangs (a slow fault), so the process is killed after the token endpoint
+    answered and before any data call completed. The next process must find the rotated
+    refresh token in the store: the seed is dead, so anything else breaks the chain.
+    """
+    config = make_config(sandbox, tmp_path)
+    sandbox.admin("POST", "faults", {"kind": "slow", "delay_seconds": 60, "nth": 1})
+    command = [TAP_BIN, "--config", write_json(tmp_path / "config.json", config)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while sandbox.stats()["token_calls"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        while sandbox.stats()["faults_injected"].get("slow", 0) == 0:
+            assert time.monotonic() < deadline, "the first API call never started"
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    sandbox.admin("DELETE", "faults")
+    stored = _store(config).read()
+    assert stored is not None
+    assert stored.refresh_token != config["refresh_token"], "the rotated token was stored"
+    assert sandbox.stats()["calls"] == {}, "killed before any API call was answered"
+
+    again = run_tap_process(config, tmp_path / "again", streams=["gl_schemes"])
+    assert again.exit_code == 0, again.stderr[-2000:]
+    assert again.rows("gl_schemes")
+    assert sandbox.stats()["reused_refresh_tokens"] == 0, "the dead seed was never presented"
+
+
+def test_runs_with_gaps_up_to_29_days_keep_the_chain_and_31_days_ask_to_authorize(
+    sandbox, tmp_path
+):
+    config = make_config(sandbox, tmp_path, divisions=[sandbox.divisions[0]])
+    gaps = [1, 29, 2, 29, 0.5, 0]  # days between runs: 61.5 days in all
+    state = None
+    for day, gap in enumerate(gaps):
+        result = run_tap(config, streams=["gl_accounts"], state=state)
+        assert result.exit_code == 0, f"run {day}"
+        state = result.final_state
+        sandbox.advance(gap * 24 * 3600)
+    assert sandbox.stats()["reused_refresh_tokens"] == 0
+    sandbox.advance(31 * 24 * 3600)  # unused for 31 days: Exact expires the refresh token
+    expired = run_tap_process(config, tmp_path / "late", streams=["gl_accounts"], state=state)
+    assert expired.exit_code == 4, expired.stderr[-2000:]
+    assert "tap-exactonline auth" in expired.stderr
+    assert "expired" in expired.stderr
+    assert "Traceback" not in expired.stderr
 
 
 def test_sixty_consecutive_daily_runs_keep_the_token_chain_alive(sandbox, tmp_path):
