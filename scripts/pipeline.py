@@ -160,6 +160,13 @@ def sandbox_post(base_url: str, path: str, body: dict[str, Any]) -> Any:
         return json.load(response)
 
 
+def sandbox_delete(base_url: str, path: str) -> Any:
+    """DELETE a sandbox admin resource (faults, stats, drift) and return the decoded answer."""
+    request = urllib.request.Request(f"{base_url}{path}", method="DELETE")  # noqa: S310 - loopback sandbox URL
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback sandbox URL
+        return json.load(response)
+
+
 def run_sql_file(cursor: Any, path: Path) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Execute one query file; return column names and rows."""
     cursor.execute(path.read_text())

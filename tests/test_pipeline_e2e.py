@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time as clock
@@ -20,7 +21,7 @@ from pipeline import (
     change_and_delete_invoices,
     meltano_run,
     reconcile_stack,
-    sandbox_get,
+    sandbox_delete,
     sandbox_post,
     two_current_invoices,
     warehouse_cursor,
@@ -155,39 +156,63 @@ def test_changes_and_deletes_add_new_versions_and_tombstones(stack: LocalStack) 
     assert_reconciles(stack, "nl")
 
 
-def test_run_killed_midway_then_rerun_loses_nothing(stack: LocalStack) -> None:
-    args = [
-        str(BIN_DIR / "meltano"),
-        "--environment",
-        "demo",
-        "run",
-        "tap-exactonline--de",
-        "target-snowflake-audit",
-    ]
+def meltano_state(stack: LocalStack, env: dict[str, str], state_id: str) -> dict:
+    """The state Meltano holds for a pipeline ({} when none)."""
+    done = subprocess.run(
+        [str(BIN_DIR / "meltano"), "--environment", "demo", "state", "get", state_id],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    text = done.stdout.strip()
+    return json.loads(text) if text.startswith("{") else {}
+
+
+def test_run_killed_after_a_committed_state_resumes_from_it_and_loses_nothing(
+    stack: LocalStack,
+) -> None:
+    env = {**stack.meltano_env(), "TARGET_SNOWFLAKE_AUDIT_BATCH_SIZE_ROWS": "300"}
+    # Slow every call a little, so the run is still going when a state has been committed.
+    base_url = stack.sandboxes["de"].base_url
+    sandbox_post(base_url, "/_sandbox/faults", {"kind": "slow", "rate": 1.0, "delay_seconds": 0.1})
+    state_id = "demo:tap-exactonline--de-to-target-snowflake-audit"
+    # One Meltano command first: it creates the system database, which two Meltano processes
+    # starting together would otherwise both try to migrate.
+    assert meltano_state(stack, env, state_id) == {}
+    args = [str(BIN_DIR / "meltano"), "--environment", "demo", "run"]
+    args += ["tap-exactonline--de", "target-snowflake-audit"]
     log = (stack.work_dir / "logs" / "killed-run.log").open("w")
     process = subprocess.Popen(
         args,
         cwd=REPO_ROOT,
-        env=stack.meltano_env(),
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    # Kill the whole process tree (meltano, tap, target) once the first batches are loading.
-    deadline = clock.monotonic() + 120
+    # Kill the whole process tree (meltano, tap, target) once Meltano holds a state with a
+    # bookmark: the target wrote it after committing the records before it.
+    held: dict = {}
+    deadline = clock.monotonic() + 300
     while clock.monotonic() < deadline and process.poll() is None:
-        stats = sandbox_get(stack.sandboxes["de"].base_url, "/_sandbox/stats")
-        calls = sum(sum(by_endpoint.values()) for by_endpoint in stats["calls"].values())
-        if calls >= 20:
+        held = meltano_state(stack, env, state_id)
+        if held.get("singer_state", {}).get("bookmarks"):
             break
-        clock.sleep(0.2)
+        clock.sleep(0.5)
     assert process.poll() is None, "the run finished before it could be killed"
+    assert held.get("singer_state", {}).get("bookmarks"), "no state was committed to kill after"
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     log.close()
 
     # Meltano still marks the killed run as running: a user reruns with --force (see README).
-    meltano_run(stack, "de", extra_args=("--force",))
+    sandbox_delete(base_url, "/_sandbox/faults")
+    output = meltano_run(stack, "de", extra_args=("--force",))
+    assert "No state was found" not in output, "the rerun started over"
+    resumed = re.findall(r"Starting incremental sync of '(\w+)' with bookmark value: (\S+)", output)
+    assert [stream for stream, value in resumed if value != "None"], "no stream resumed"
     assert_reconciles(stack, "de")
 
 

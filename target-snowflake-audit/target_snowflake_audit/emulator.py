@@ -22,7 +22,7 @@ stops.
 from __future__ import annotations
 
 import atexit
-import os
+import importlib
 import shutil
 import signal
 import sys
@@ -110,16 +110,45 @@ def server(host: str = "127.0.0.1", port: int | None = None) -> Iterator[dict[st
                 remove_staged_files()
 
 
-def main() -> None:
-    """Run fakesnow's own command line (`fakesnow -s ...`) with the fix applied."""
-    from fakesnow.cli import main as fakesnow_main  # noqa: PLC0415
+def main(argv: list[str] | None = None) -> None:
+    """Serve the patched emulator: `-s --host HOST -p PORT [-d PATH]` as `fakesnow -s` takes.
+
+    Unlike fakesnow 0.12.1's server, `-d PATH` is honoured: each database is a DuckDB file
+    there, so the demo's warehouse outlives the demo (`.demo/snowflake`) and a later emulator
+    started on the same path reads it back.
+    """
+    import argparse  # noqa: PLC0415
+
+    import uvicorn  # noqa: PLC0415 - optional test-only dependency
+    from fakesnow import instance  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(prog="python -m target_snowflake_audit.emulator")
+    parser.add_argument("-s", "--server", action="store_true", help="serve HTTP (the only mode)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=0)
+    parser.add_argument("-d", "--db_path", default=None, help="keep databases in this folder")
+    args = parser.parse_args(argv)
 
     apply_snowflake_behaviour()
     atexit.register(remove_staged_files)
-    # fakesnow's server stops cleanly only on SIGINT; SIGTERM (how process managers and the
-    # demo stop it) would end the process without running the clean-up above.
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: os.kill(os.getpid(), signal.SIGINT))
-    sys.exit(fakesnow_main(sys.argv[1:]))
+    # `fakesnow.server` names both a function and this module; import the module by name.
+    server_module: Any = importlib.import_module("fakesnow.server")
+    if args.db_path:
+        server_module.shared_fs = instance.FakeSnow(db_path=args.db_path)
+    # Served from a thread (uvicorn then leaves signals alone); SIGINT or SIGTERM (how process
+    # managers and the demo stop it) stops it cleanly, so the clean-up above runs.
+    config = uvicorn.Config(server_module.app, host=args.host, port=args.port, log_level="info")
+    server = uvicorn.Server(config)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda _signum, _frame: stop.set())
+    thread = threading.Thread(target=server.run, name="snowflake emulator", daemon=True)
+    thread.start()
+    while thread.is_alive() and not stop.wait(0.2):
+        pass
+    server.should_exit = True
+    thread.join()
+    sys.exit(0 if server.started else 1)
 
 
 if __name__ == "__main__":
