@@ -184,7 +184,7 @@ def duckdb_strptime_format(snowflake_format: str) -> str:
     return "".join(result)
 
 
-def _file_format(expr: exp.Copy) -> dict[str, Any] | None:
+def _file_format(expr: exp.Copy) -> dict[str, Any]:
     for param in expr.args.get("params") or []:
         if isinstance(param.this, exp.Var) and param.this.name.upper() == "FILE_FORMAT":
             return parse_options(param.expressions)
@@ -207,7 +207,7 @@ def _copy_options(expr: exp.Copy) -> set[str]:
 
 def is_csv_copy(expr: exp.Copy) -> bool:
     """Whether this COPY loads CSV files (the only kind this module handles)."""
-    options = _file_format(expr) or {}
+    options = _file_format(expr)
     return "FORMAT_NAME" not in options and str(options.get("TYPE", "CSV")).upper() == "CSV"
 
 
@@ -230,7 +230,7 @@ def copy_csv_into(
     Returns:
         SQL whose result is the COPY's result rows (already executed on duck_conn).
     """
-    csv_format = CsvFormat.from_options(_file_format(expr) or {})
+    csv_format = CsvFormat.from_options(_file_format(expr))
     options = _copy_options(expr)
     if options - {"FORCE"}:
         raise NotImplementedError(f"COPY options {sorted(options)}")

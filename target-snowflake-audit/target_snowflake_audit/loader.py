@@ -252,9 +252,7 @@ class Loader:
         try:
             self.connection.execute(put)
             loaded = self._copy_once(copy, table, path.name)
-        except UnexpectedLoadStatus as exc:
-            raise LoadError(f"{where} failed: {self.connection.redact(str(exc))}") from None
-        except (sf_errors.Error, TargetSnowflakeError) as exc:
+        except (UnexpectedLoadStatus, sf_errors.Error, TargetSnowflakeError) as exc:
             raise LoadError(f"{where} failed: {self.connection.redact(str(exc))}") from None
         if loaded != batch_file.rows:
             msg = (
