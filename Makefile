@@ -8,13 +8,15 @@ export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export UV_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PACKAGES := exact-sandbox tap-exactonline target-snowflake-audit
-SOURCES := exact-sandbox/exact_sandbox tap-exactonline/tap_exactonline target-snowflake-audit/target_snowflake_audit
+# Each package with its test extra, and the dev kit every test tier shares (never shipped).
+EDITABLES := -e ./exact-sandbox[test] -e ./devkit -e ./tap-exactonline[test] -e ./target-snowflake-audit[test]
+SOURCES := exact-sandbox/exact_sandbox tap-exactonline/tap_exactonline target-snowflake-audit/target_snowflake_audit devkit/archive_devkit
 
 .PHONY: venv test lint typecheck pytest demo benchmarks clean
 
-$(BIN)/.installed: constraints.txt requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+$(BIN)/.installed: constraints.txt requirements-dev.txt devkit/pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -r requirements-dev.txt $(foreach p,$(PACKAGES),-e ./$(p))
+	$(BIN)/pip install --quiet -r requirements-dev.txt $(EDITABLES)
 	touch $@
 
 venv: $(BIN)/.installed

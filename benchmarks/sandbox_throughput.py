@@ -13,30 +13,17 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import subprocess
-import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+from archive_devkit.sandboxes import SandboxProcess
 from exact_sandbox.catalog import TRANSACTION_LINES, Kind
 
 SYNC_PATH = "sync/Financial/TransactionLines"
-
-
-def start_sandbox(lines: int) -> tuple[subprocess.Popen[str], dict[str, object]]:
-    """Run `exact-sandbox serve` and read its start-up line."""
-    script = Path(sys.executable).parent / "exact-sandbox"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "exact_sandbox.cli"]
-    process = subprocess.Popen(
-        [*command, "serve", "--port", "0", "--scale", str(lines), "--divisions", "1"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    if process.stdout is None:
-        raise RuntimeError("no stdout from exact-sandbox")
-    return process, json.loads(process.stdout.readline())
+LOG_NAME = "sandbox-throughput-benchmark.log"
 
 
 def access_token(info: dict[str, object]) -> str:
@@ -97,18 +84,17 @@ def main() -> int:
     parser.add_argument("--passes", type=int, default=2)
     args = parser.parse_args()
     generation_started = time.perf_counter()
-    process, info = start_sandbox(args.lines)
+    sandbox = SandboxProcess(
+        ["--scale", str(args.lines), "--divisions", "1"], Path(tempfile.gettempdir()) / LOG_NAME
+    )
+    info = sandbox.info
     try:
         print(f"generated and started in {time.perf_counter() - generation_started:.1f} s")
         base_url = str(info["base_url"])
         divisions = info["divisions"]
         if not isinstance(divisions, list):
             raise TypeError("divisions must be a list")
-        requests.post(
-            f"{base_url}/_sandbox/limits",
-            json={"minutely": 1_000_000, "daily": 1_000_000},
-            timeout=30,
-        ).raise_for_status()
+        sandbox.limits(1_000_000, 1_000_000)
         token = access_token(info)
         selections = {
             "all fields": ",".join(f.name for f in TRANSACTION_LINES.fields_for(Kind.SYNC)),
@@ -127,8 +113,7 @@ def main() -> int:
                         f" {pages / seconds:.1f} pages/s"
                     )
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        sandbox.stop(timeout=30)
     return 0
 
 

@@ -18,41 +18,17 @@ import json
 import math
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
+from archive_devkit.paths import BIN_DIR
+from archive_devkit.sandboxes import SandboxProcess
 from cryptography.fernet import Fernet
 
-BIN = Path(sys.executable).parent
-
-
-def start_sandbox(scale: str, divisions: int) -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    process = subprocess.Popen(
-        [
-            str(BIN / "exact-sandbox"),
-            "serve",
-            "--port",
-            "0",
-            "--scale",
-            scale,
-            "--divisions",
-            str(divisions),
-            "--clock",
-            "real",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = process.stdout.readline() if process.stdout is not None else ""
-    if not line:
-        process.kill()
-        raise SystemExit("exact-sandbox did not start")
-    return process, json.loads(line)
+BIN = BIN_DIR
 
 
 def catalog(config_path: str) -> dict[str, Any]:
@@ -117,16 +93,16 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    sandbox, info = start_sandbox(args.scale, args.divisions)
+    sandbox = SandboxProcess(
+        ["--scale", args.scale, "--divisions", str(args.divisions), "--clock", "real"],
+        Path(tempfile.gettempdir()) / "tap-throughput-benchmark-sandbox.log",
+    )
+    info = sandbox.info
     print(f"sandbox ready in {time.perf_counter() - started:.1f} s at {info['base_url']}")
     try:
         base = info["base_url"]
-        requests.post(
-            f"{base}/_sandbox/limits",
-            json={"minutely": 10_000_000, "daily": 100_000_000, "reset": True},
-            timeout=30,
-        ).raise_for_status()
-        truth = requests.get(f"{base}/_sandbox/truth", timeout=120).json()["divisions"]
+        sandbox.limits(10_000_000, 100_000_000)
+        truth = sandbox.truth()
         expected = sum(int(entities["TransactionLines"]["count"]) for entities in truth.values())
         with tempfile.TemporaryDirectory() as directory:
             config = {
@@ -142,12 +118,11 @@ def main() -> None:
             Path(config_path).write_text(json.dumps(config), encoding="utf-8")
             catalog_path = f"{directory}/catalog.json"
             Path(catalog_path).write_text(json.dumps(catalog(config_path)), encoding="utf-8")
-            requests.delete(f"{base}/_sandbox/stats", timeout=30)
+            sandbox.reset_stats()
             run = run_tap(config_path, catalog_path)
-        stats = requests.get(f"{base}/_sandbox/stats", timeout=30).json()
+        stats = sandbox.stats()
     finally:
-        sandbox.terminate()
-        sandbox.wait(30)
+        sandbox.stop(timeout=30)
 
     elapsed, tap_cpu = run.elapsed, run.cpu_seconds
     peak_rss_mb = run.peak_rss / 2**20

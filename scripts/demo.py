@@ -18,8 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType
 
-from local_stack import REGIONS, REPO_ROOT, LocalStack
-from pipeline import (
+from archive_devkit.local_stack import REGIONS, LocalStack
+from archive_devkit.paths import REPO_ROOT
+from archive_devkit.pipeline import (
     change_and_delete_invoices,
     format_rows,
     meltano_install,
@@ -31,7 +32,7 @@ from pipeline import (
     two_current_invoices,
     warehouse_cursor,
 )
-from reconcile import format_report
+from archive_devkit.reconcile import format_report
 
 QUERIES_DIR = REPO_ROOT / "examples" / "queries"
 NEW_AMOUNT_DC = "12345.67"
@@ -107,7 +108,7 @@ def demonstrate_audit_history(stack: LocalStack) -> None:
     sandbox = stack.sandboxes["nl"]
     division = sandbox.divisions[0]
     changed_id, deleted_id = two_current_invoices(stack, division)
-    change_and_delete_invoices(sandbox.base_url, division, changed_id, NEW_AMOUNT_DC, deleted_id)
+    change_and_delete_invoices(sandbox, division, changed_id, NEW_AMOUNT_DC, deleted_id)
     print(
         f"In the NL sandbox (division {division}): invoice {changed_id} now has "
         f"AmountDC {NEW_AMOUNT_DC}; invoice {deleted_id} was deleted."

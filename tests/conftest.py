@@ -1,22 +1,17 @@
 """Fixtures for the cross-package tests: Meltano plugins installed once, a local stack per test.
 
 The end-to-end tests drive the real `meltano run` against sandboxes and the Snowflake emulator,
-with the same orchestration code the demo uses (scripts/local_stack.py, scripts/pipeline.py).
+with the same orchestration code the demo uses (the dev kit's local_stack and pipeline).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "scripts"
-sys.path.insert(0, str(SCRIPTS_DIR))
-
-from local_stack import LocalStack  # noqa: E402
-from pipeline import meltano_install  # noqa: E402
+from archive_devkit.local_stack import LocalStack
+from archive_devkit.pipeline import meltano_install
 
 # The e2e tests are not about Exact's rate limits (the tap's own tests are); a generous minutely
 # limit keeps CI fast while every other behaviour stays Exact's.

@@ -13,15 +13,10 @@ from typing import Any
 
 import pytest
 import snowflake.connector
-from local_stack import (
-    BIN_DIR,
-    REPO_ROOT,
-    SNOWFLAKE_DATABASE,
-    SNOWFLAKE_SCHEMA,
-    free_port,
-    wait_for_port,
-)
-from reconcile import STREAM_ENTITIES
+from archive_devkit.entities import STREAM_ENTITIES
+from archive_devkit.local_stack import SNOWFLAKE_DATABASE, SNOWFLAKE_SCHEMA
+from archive_devkit.paths import BIN_DIR, REPO_ROOT
+from archive_devkit.snowflake_process import SnowflakeEmulatorProcess
 
 QUERIES = REPO_ROOT / "examples" / "queries"
 NEW_AMOUNT = Decimal("12345.67")  # the amount scripts/demo.py gives the NL invoice it changes
@@ -81,32 +76,14 @@ def test_make_demo_runs_the_whole_demo(meltano_plugins: None) -> None:
 @contextmanager
 def demo_warehouse() -> Iterator[Any]:
     """A cursor on the warehouse the demo left in .demo/snowflake (its own emulator)."""
-    port = free_port()
-    emulator = subprocess.Popen(
-        [
-            str(BIN_DIR / "python"),
-            "-m",
-            "target_snowflake_audit.emulator",
-            "-s",
-            "--host",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-d",
-            str(REPO_ROOT / ".demo" / "snowflake"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    emulator = SnowflakeEmulatorProcess(REPO_ROOT / ".demo" / "snowflake")
     try:
-        wait_for_port(port, emulator, "the demo's warehouse")
         connection = snowflake.connector.connect(
             account="fakesnow",
             user="reader",
             password="reader",
             host="127.0.0.1",
-            port=port,
+            port=emulator.port,
             protocol="http",
             database=SNOWFLAKE_DATABASE,
             schema=SNOWFLAKE_SCHEMA,
@@ -117,8 +94,7 @@ def demo_warehouse() -> Iterator[Any]:
         finally:
             connection.close()
     finally:
-        os.killpg(emulator.pid, signal.SIGTERM)
-        emulator.wait(timeout=30)
+        emulator.stop()
 
 
 def processes_working_in(folder: Path) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from local_stack import BIN_DIR, REPO_ROOT
+from archive_devkit.paths import BIN_DIR, REPO_ROOT
 
 PLUGINS = {
     "extractors": ("tap-exactonline", "tap-exactonline"),

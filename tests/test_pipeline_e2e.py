@@ -16,17 +16,17 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from local_stack import BIN_DIR, REPO_ROOT, LocalStack
-from pipeline import (
+from archive_devkit.entities import STREAM_ENTITIES
+from archive_devkit.local_stack import LocalStack
+from archive_devkit.paths import BIN_DIR, REPO_ROOT
+from archive_devkit.pipeline import (
     change_and_delete_invoices,
     meltano_run,
     reconcile_stack,
-    sandbox_delete,
-    sandbox_post,
     two_current_invoices,
     warehouse_cursor,
 )
-from reconcile import STREAM_ENTITIES, format_report
+from archive_devkit.reconcile import format_report
 
 pytestmark = pytest.mark.e2e
 
@@ -84,25 +84,21 @@ def test_changes_and_deletes_add_new_versions_and_tombstones(stack: LocalStack) 
     sandbox = stack.sandboxes["nl"]
     division = sandbox.divisions[0]
     changed_id, deleted_id = two_current_invoices(stack, division)
-    change_and_delete_invoices(sandbox.base_url, division, changed_id, "4321.09", deleted_id)
+    change_and_delete_invoices(sandbox, division, changed_id, "4321.09", deleted_id)
     # Documents dated the 1st of a month, in summer (CEST) and in winter (CET): Exact stores
     # Amsterdam midnight, whose UTC instant is the last day of the previous month.
     dated = {changed_id: date(2024, 7, 1), other_invoice(stack, division): date(2024, 1, 1)}
-    sandbox_post(
-        sandbox.base_url,
-        "/_sandbox/mutate",
-        {
-            "operations": [
-                {
-                    "action": "update",
-                    "division": division,
-                    "entity": "SalesInvoices",
-                    "id": invoice_id,
-                    "fields": {"InvoiceDate": f"{day}T00:00:00", "DueDate": f"{day}T00:00:00"},
-                }
-                for invoice_id, day in dated.items()
-            ]
-        },
+    sandbox.mutate(
+        *(
+            {
+                "action": "update",
+                "division": division,
+                "entity": "SalesInvoices",
+                "id": invoice_id,
+                "fields": {"InvoiceDate": f"{day}T00:00:00", "DueDate": f"{day}T00:00:00"},
+            }
+            for invoice_id, day in dated.items()
+        )
     )
     meltano_run(stack, "nl")
     with warehouse_cursor(stack) as cursor:
@@ -175,8 +171,8 @@ def test_run_killed_after_a_committed_state_resumes_from_it_and_loses_nothing(
 ) -> None:
     env = {**stack.meltano_env(), "TARGET_SNOWFLAKE_AUDIT_BATCH_SIZE_ROWS": "300"}
     # Slow every call a little, so the run is still going when a state has been committed.
-    base_url = stack.sandboxes["de"].base_url
-    sandbox_post(base_url, "/_sandbox/faults", {"kind": "slow", "rate": 1.0, "delay_seconds": 0.1})
+    sandbox = stack.sandboxes["de"]
+    sandbox.admin("POST", "faults", {"kind": "slow", "rate": 1.0, "delay_seconds": 0.1})
     state_id = "demo:tap-exactonline--de-to-target-snowflake-audit"
     # One Meltano command first: it creates the system database, which two Meltano processes
     # starting together would otherwise both try to migrate.
@@ -208,7 +204,7 @@ def test_run_killed_after_a_committed_state_resumes_from_it_and_loses_nothing(
     log.close()
 
     # Meltano still marks the killed run as running: a user reruns with --force (see README).
-    sandbox_delete(base_url, "/_sandbox/faults")
+    sandbox.admin("DELETE", "faults")
     output = meltano_run(stack, "de", extra_args=("--force",))
     assert "No state was found" not in output, "the rerun started over"
     resumed = re.findall(r"Starting incremental sync of '(\w+)' with bookmark value: (\S+)", output)
@@ -226,7 +222,7 @@ def test_hand_piped_tap_and_target_give_the_same_tables(stack: LocalStack) -> No
         meltano_tables = {str(row[0]) for row in cursor.fetchall()}
 
     sandbox = stack.sandboxes["uk"]
-    fresh_chain = sandbox_post(sandbox.base_url, "/_sandbox/tokens", {})
+    fresh_chain = sandbox.admin("POST", "tokens", {})
     env = stack.meltano_env()
     tap_config = {
         "region": "uk",

@@ -16,11 +16,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from archive_devkit.local_stack import LocalStack
+from archive_devkit.paths import BIN_DIR, REPO_ROOT
+from archive_devkit.pipeline import reconcile_stack, warehouse_cursor
+from archive_devkit.reconcile import format_report
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from local_stack import BIN_DIR, REPO_ROOT, LocalStack
-from pipeline import reconcile_stack, warehouse_cursor
-from reconcile import format_report
 
 README = REPO_ROOT / "README.md"
 PASSPHRASE = "correct horse battery staple"

@@ -1,22 +1,15 @@
-"""Fixtures: fresh or shared in-process sandboxes (helpers live in tap_exactonline_testkit)."""
+"""Fixtures: fresh or shared in-process sandboxes (the dev kit starts them)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from tap_exactonline_testkit import Sandbox, start_sandbox
+from archive_devkit.sandboxes import in_process_sandbox
 
 
 @pytest.fixture(scope="session")
 def shared_sandbox():
     """One read-only sandbox for tests that do not change data, clock or limits."""
-    with start_sandbox() as server:
-        sandbox = Sandbox(server)
+    with in_process_sandbox() as sandbox:
         sandbox.unlimited()
         yield sandbox
 
@@ -24,8 +17,7 @@ def shared_sandbox():
 @pytest.fixture
 def sandbox():
     """A fresh sandbox per test (data, clock and limits may change)."""
-    with start_sandbox() as server:
-        fresh = Sandbox(server)
+    with in_process_sandbox() as fresh:
         fresh.unlimited()
         yield fresh
 
@@ -33,8 +25,7 @@ def sandbox():
 @pytest.fixture(scope="session", params=["int64 as strings", "plain numbers"])
 def shared_sandbox_each_number_mode(request):
     """A read-only sandbox per number mode: OData's Int64 strings (Exact's), and plain numbers."""
-    with start_sandbox(int64_as_string=request.param == "int64 as strings") as server:
-        sandbox = Sandbox(server)
+    with in_process_sandbox(int64_as_string=request.param == "int64 as strings") as sandbox:
         sandbox.unlimited()
         yield sandbox
 
@@ -42,7 +33,6 @@ def shared_sandbox_each_number_mode(request):
 @pytest.fixture(params=["int64 as strings", "plain numbers"])
 def sandbox_each_number_mode(request):
     """A fresh sandbox per test and number mode."""
-    with start_sandbox(int64_as_string=request.param == "int64 as strings") as server:
-        fresh = Sandbox(server)
+    with in_process_sandbox(int64_as_string=request.param == "int64 as strings") as fresh:
         fresh.unlimited()
         yield fresh

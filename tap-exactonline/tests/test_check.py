@@ -7,17 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from archive_devkit.sandboxes import SandboxAdmin, in_process_sandbox
+from archive_devkit.tap_runs import TAP_BIN, calls_by_endpoint, make_config, write_json
 from tap_exactonline.errors import ExitCode
 from tap_exactonline.streams.base import ExactStream
 from tap_exactonline.tap import TapExactOnline
-from tap_exactonline_testkit import (
-    TAP_BIN,
-    Sandbox,
-    calls_by_endpoint,
-    make_config,
-    start_sandbox,
-    write_json,
-)
 
 
 def run_check(config: dict, directory: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -44,9 +38,8 @@ def endpoints_read(config: dict) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def plain_sandbox() -> Iterator[Sandbox]:
-    with start_sandbox(int64_as_string=False) as server:
-        sandbox = Sandbox(server)
+def plain_sandbox() -> Iterator[SandboxAdmin]:
+    with in_process_sandbox(int64_as_string=False) as sandbox:
         sandbox.unlimited()
         yield sandbox
 

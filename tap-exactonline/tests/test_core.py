@@ -6,14 +6,15 @@ import atexit
 import tempfile
 from pathlib import Path
 
+from archive_devkit.sandboxes import in_process_sandbox
+from archive_devkit.tap_runs import make_config
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 from tap_exactonline.tap import TapExactOnline
-from tap_exactonline_testkit import Sandbox, make_config, start_sandbox
 
 # The SDK builds its test class at import time and needs a config then, so this module's
 # sandbox starts at import and stops when the test process exits.
-_SERVER = start_sandbox(divisions=1)
-_SANDBOX = Sandbox(_SERVER.__enter__())
+_SERVER = in_process_sandbox(divisions=1)
+_SANDBOX = _SERVER.__enter__()
 atexit.register(_SERVER.__exit__, None, None, None)
 _SANDBOX.unlimited()
 _DIRECTORY = Path(tempfile.mkdtemp(prefix="tap-exactonline-core-"))

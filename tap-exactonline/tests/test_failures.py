@@ -18,13 +18,13 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+from archive_devkit.tap_runs import TAP_BIN, catalog_for, make_config, write_json
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from tap_exactonline.errors import ExitCode
 from tap_exactonline.tap import cli
-from tap_exactonline_testkit import TAP_BIN, catalog_for, make_config, write_json
 
 
 def run(config: dict, directory: Path, *, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tap_exactonline_testkit import make_config, on_sandbox_clock, run_tap, run_tap_process
+from archive_devkit.tap_runs import make_config, on_sandbox_clock, run_tap, run_tap_process
 
 STREAMS = ["transaction_lines", "journal_entry_lines", "receivables", "customers"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from tap_exactonline_testkit import calls_by_endpoint, make_config, run_tap
+from archive_devkit.tap_runs import calls_by_endpoint, make_config, run_tap
 
 STREAMS = [
     "transaction_lines",

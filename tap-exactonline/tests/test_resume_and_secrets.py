@@ -7,8 +7,8 @@ import signal
 import subprocess
 from decimal import Decimal
 
+from archive_devkit.tap_runs import make_config, run_tap_process, tap_command
 from tap_exactonline.token_store import TokenStore
-from tap_exactonline_testkit import make_config, run_tap_process, tap_command
 
 
 def test_state_resume_after_a_kill_loses_nothing(sandbox_each_number_mode, tmp_path):

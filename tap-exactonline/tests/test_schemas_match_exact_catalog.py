@@ -7,15 +7,15 @@ Exact's documented field lists; these tests keep the two copies equal and the st
 from __future__ import annotations
 
 import pytest
+from archive_devkit.entities import STREAM_ENTITIES
 from exact_sandbox import catalog
 from tap_exactonline.schema import DateKind, Edm, all_endpoints, endpoint
 from tap_exactonline.streams import STREAM_TYPES
 from tap_exactonline.streams.kinds import SyncStream
 from tap_exactonline.streams.sales import SalesInvoiceLinesStream, SalesInvoicesStream
-from tap_exactonline_testkit import TRUTH_ENTITY
 
 # The catalog declares Accounts once; the truth counts customers and suppliers apart.
-ENTITY_OF_STREAM = {**TRUTH_ENTITY, "customers": "Accounts", "suppliers": "Accounts"}
+ENTITY_OF_STREAM = {**STREAM_ENTITIES, "customers": "Accounts", "suppliers": "Accounts"}
 
 
 def test_every_stream_is_mapped():

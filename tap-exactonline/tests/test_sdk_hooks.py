@@ -12,13 +12,13 @@ from importlib.metadata import version
 
 import pytest
 import singer_sdk
+from archive_devkit.tap_runs import make_config, run_tap
 from singer_sdk.helpers import _state
 from singer_sdk.streams import core
 from tap_exactonline import output, sdk_hooks
 from tap_exactonline.sdk_hooks import MIRRORED_SDK_VERSION, SDKFastPaths
 from tap_exactonline.streams import kinds
 from tap_exactonline.tap import TapExactOnline
-from tap_exactonline_testkit import make_config, run_tap
 
 # The signatures mirrored in sdk_hooks.py, as singer-sdk 0.54.9 declares them.
 MIRRORED = {

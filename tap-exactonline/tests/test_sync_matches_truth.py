@@ -5,21 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from archive_devkit.entities import STREAM_ENTITIES
+from archive_devkit.tap_runs import make_config, run_tap
 from tap_exactonline.streams import STREAM_TYPES
-from tap_exactonline_testkit import TRUTH_ENTITY, make_config, run_tap
 
 
 def test_every_stream_matches_sandbox_truth(shared_sandbox_each_number_mode, tmp_path):
     shared_sandbox = shared_sandbox_each_number_mode
     result = run_tap(make_config(shared_sandbox, tmp_path))
     truth = shared_sandbox.truth()
-    assert sorted(TRUTH_ENTITY) == sorted(stream.name for stream in STREAM_TYPES)
+    assert sorted(STREAM_ENTITIES) == sorted(stream.name for stream in STREAM_TYPES)
     for stream_type in STREAM_TYPES:
         stream, key = stream_type.name, stream_type.primary_keys[0]
         rows = result.rows(stream)
         assert rows, f"{stream} returned no records"
         for division in shared_sandbox.divisions:
-            expected = truth[str(division)][TRUTH_ENTITY[stream]]
+            expected = truth[str(division)][STREAM_ENTITIES[stream]]
             in_division = [row for row in rows if row["Division"] == division]
             keys = [row[key] for row in in_division]
             assert len(keys) == len(set(keys)), f"{stream}: duplicate keys"

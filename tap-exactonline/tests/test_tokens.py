@@ -9,9 +9,7 @@ import threading
 import time
 
 import requests
-from tap_exactonline.auth import ExactAuthenticator, TokenEndpoint
-from tap_exactonline.token_store import TokenStore
-from tap_exactonline_testkit import (
+from archive_devkit.tap_runs import (
     TAP_BIN,
     make_config,
     on_sandbox_clock,
@@ -19,6 +17,8 @@ from tap_exactonline_testkit import (
     run_tap_process,
     write_json,
 )
+from tap_exactonline.auth import ExactAuthenticator, TokenEndpoint
+from tap_exactonline.token_store import TokenStore
 
 
 def _store(config):

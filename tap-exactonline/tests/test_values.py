@@ -11,6 +11,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from archive_devkit.sandboxes import in_process_sandbox
+from archive_devkit.tap_runs import make_config, run_tap
 from tap_exactonline.schema import DateKind, Edm, ExactField
 from tap_exactonline.values import (
     RecordShaper,
@@ -19,7 +21,6 @@ from tap_exactonline.values import (
     to_decimal,
     to_integer,
 )
-from tap_exactonline_testkit import Sandbox, make_config, run_tap, start_sandbox
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -119,10 +120,10 @@ def test_shaper_converts_every_numeric_and_date_field_and_names_what_it_cannot_r
 @pytest.fixture(scope="module")
 def both_number_modes():
     with (
-        start_sandbox(seed=11, scale="8000") as strings,
-        start_sandbox(seed=11, scale="8000", int64_as_string=False) as plain,
+        in_process_sandbox(seed=11, scale="8000") as strings,
+        in_process_sandbox(seed=11, scale="8000", int64_as_string=False) as plain,
     ):
-        yield Sandbox(strings), Sandbox(plain)
+        yield strings, plain
 
 
 def test_the_sandbox_sends_int64_as_strings_unless_asked_for_plain_numbers(both_number_modes):

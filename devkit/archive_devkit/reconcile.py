@@ -8,8 +8,6 @@ Sums are added up in Python as Decimals: the emulator returns SUM over NUMBER as
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,40 +15,14 @@ from typing import Any
 
 from target_snowflake_audit.naming import snake_case
 
+from archive_devkit.entities import STREAM_ENTITIES
+
 CalendarDates = dict[str, dict[str, dict[str, dict[str, str]]]]
 """Division code -> entity -> record key -> {date field: "YYYY-MM-DD"}."""
 
 
 # Tables whose dates come from another entity than their truth (accounts split by role).
 DATE_ENTITIES: dict[str, str] = {"customers": "Accounts", "suppliers": "Accounts"}
-
-# Stream (= table) name -> the entity name the sandbox's truth uses.
-STREAM_ENTITIES: dict[str, str] = {
-    "transaction_lines": "TransactionLines",
-    "gl_accounts": "GLAccounts",
-    "gl_classifications": "GLClassifications",
-    "gl_schemes": "GLSchemes",
-    "gl_account_classification_mappings": "GLAccountClassificationMappings",
-    "journal_entries": "GeneralJournalEntries",
-    "journal_entry_lines": "GeneralJournalEntryLines",
-    "cost_centers": "Costcenters",
-    "cost_units": "Costunits",
-    "divisions": "Divisions",
-    "purchase_invoices": "PurchaseInvoices",
-    "purchase_invoice_lines": "PurchaseInvoiceLines",
-    "purchase_entries": "PurchaseEntries",
-    "purchase_entry_lines": "PurchaseEntryLines",
-    "payments": "Payments",
-    "sales_orders": "SalesOrders",
-    "sales_order_lines": "SalesOrderLines",
-    "sales_invoices": "SalesInvoices",
-    "sales_invoice_lines": "SalesInvoiceLines",
-    "receivables": "Receivables",
-    "customers": "Customers",
-    "suppliers": "Suppliers",
-    "contacts": "Contacts",
-    "items": "Items",
-}
 
 
 @dataclass(frozen=True)
@@ -69,13 +41,6 @@ class Figure:
         return self.expected == self.actual
 
 
-def fetch_truth(base_url: str) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per division and entity: live row count and amount sums, from one sandbox."""
-    with urllib.request.urlopen(f"{base_url}/_sandbox/truth", timeout=30) as response:  # noqa: S310 - loopback sandbox URL
-        body: dict[str, dict[str, dict[str, dict[str, Any]]]] = json.load(response)
-    return body["divisions"]
-
-
 def warehouse_figures(
     cursor: Any, table: str, amount_columns: list[str]
 ) -> dict[str, dict[str, Decimal]]:
@@ -90,14 +55,6 @@ def warehouse_figures(
             if value is not None:
                 figures[division][name] += Decimal(str(value))
     return figures
-
-
-def fetch_calendar_dates(base_url: str) -> CalendarDates:
-    """Per division, entity and record key: every calendar date the sandbox holds."""
-    with urllib.request.urlopen(f"{base_url}/_sandbox/calendar_dates", timeout=60) as response:  # noqa: S310 - loopback sandbox URL
-        body: dict[str, Any] = json.load(response)
-    divisions: CalendarDates = body["divisions"]
-    return divisions
 
 
 def table_columns(cursor: Any, table: str) -> set[str]:

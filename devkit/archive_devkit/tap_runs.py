@@ -1,8 +1,11 @@
-"""Test kit: in-process sandboxes, tap configs with their own token chains, tap runners."""
+"""Run the tap against a sandbox: configs with their own token chains, in-process and as a process.
+
+In-process runs are fast and can put the tap on the sandbox's virtual clock; process runs use
+the console script exactly as Meltano does.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
@@ -14,89 +17,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import requests
 from cryptography.fernet import Fernet
-from exact_sandbox import SandboxServer
 from tap_exactonline.tap import TapExactOnline
 
-TAP_BIN = str(Path(sys.executable).with_name("tap-exactonline"))
+from archive_devkit.paths import BIN_DIR
+from archive_devkit.sandboxes import SandboxAdmin
+
+TAP_BIN = str(BIN_DIR / "tap-exactonline")
 
 
-class Sandbox:
-    """A running sandbox and its admin API."""
-
-    def __init__(self, server: Any) -> None:
-        self.server = server
-        self.info: dict[str, Any] = server.info
-        self.base_url: str = server.base_url
-        self.divisions: list[int] = list(self.info["divisions"])
-
-    def admin(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
-        response = requests.request(
-            method, f"{self.base_url}/_sandbox/{path}", json=payload, timeout=60
-        )
-        response.raise_for_status()
-        return response.json()
-
-    def truth(self) -> dict[str, Any]:
-        return self.admin("GET", "truth")["divisions"]
-
-    def stats(self) -> dict[str, Any]:
-        return self.admin("GET", "stats")
-
-    def reset_stats(self) -> None:
-        self.admin("DELETE", "stats")
-
-    def advance(self, seconds: float) -> None:
-        self.admin("POST", "clock", {"advance_seconds": seconds})
-
-    def limits(self, minutely: int, daily: int) -> None:
-        self.admin("POST", "limits", {"minutely": minutely, "daily": daily, "reset": True})
-
-    def unlimited(self) -> None:
-        self.limits(1_000_000, 10_000_000)
-
-    def mutate(self, *operations: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.admin("POST", "mutate", {"operations": list(operations)})["results"]
-
-    def new_refresh_token(self) -> str:
-        return str(self.admin("POST", "tokens")["refresh_token"])
-
-    def raw_get(
-        self, path: str, params: dict[str, str], division: int | None = None
-    ) -> dict[str, Any]:
-        """GET an Exact path as a client would (own token chain), answering the JSON body."""
-        if not hasattr(self, "_access_token"):
-            answer = requests.post(
-                f"{self.base_url}/api/oauth2/token",
-                data={
-                    "grant_type": "refresh_token",
-                    "refresh_token": self.new_refresh_token(),
-                    "client_id": self.info["client_id"],
-                    "client_secret": self.info["client_secret"],
-                },
-                timeout=30,
-            )
-            answer.raise_for_status()
-            self._access_token = answer.json()["access_token"]
-        where = path if path.startswith("current/") else f"{division or self.divisions[0]}/{path}"
-        response = requests.get(
-            f"{self.base_url}/api/v1/{where}",
-            params=params,
-            headers={"Authorization": f"Bearer {self._access_token}", "Accept": "application/json"},
-            timeout=60,
-        )
-        response.raise_for_status()
-        return dict(response.json())
-
-
-def start_sandbox(**kwargs: Any) -> contextlib.AbstractContextManager[Any]:
-    options = {"region": "nl", "seed": 7, "scale": "small", "divisions": 2, "clock": "virtual"}
-    options.update(kwargs)
-    return SandboxServer(**options)
-
-
-def make_config(sandbox: Sandbox, directory: Path, **overrides: Any) -> dict[str, Any]:
+def make_config(sandbox: SandboxAdmin, directory: Path, **overrides: Any) -> dict[str, Any]:
     """A tap config with its own token chain and encrypted store under ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     config: dict[str, Any] = {
@@ -247,7 +177,7 @@ class VirtualTime:
 
 
 def on_sandbox_clock(
-    sandbox: Sandbox,
+    sandbox: SandboxAdmin,
     *,
     seconds_per_call: float = 0.0,
     before_call: Callable[[int], None] | None = None,
@@ -258,6 +188,9 @@ def on_sandbox_clock(
     sleeping; each API call may move it on by `seconds_per_call` (a long run in a short test)
     and may be preceded by `before_call(n)` (n = 1 for the first call).
     """
+    if sandbox.server is None or sandbox.server.sandbox is None:
+        msg = "on_sandbox_clock needs an in-process sandbox (in_process_sandbox)"
+        raise ValueError(msg)
     clock = sandbox.server.sandbox.clock
     happened = VirtualTime()
 
@@ -290,32 +223,3 @@ def calls_by_endpoint(stats: dict[str, Any]) -> dict[tuple[int, str], int]:
         for division, endpoints in stats["calls"].items()
         for endpoint, count in endpoints.items()
     }
-
-
-# Stream name -> the entity name of the sandbox's `/_sandbox/truth` answer.
-TRUTH_ENTITY = {
-    "transaction_lines": "TransactionLines",
-    "gl_accounts": "GLAccounts",
-    "gl_classifications": "GLClassifications",
-    "gl_schemes": "GLSchemes",
-    "gl_account_classification_mappings": "GLAccountClassificationMappings",
-    "journal_entries": "GeneralJournalEntries",
-    "journal_entry_lines": "GeneralJournalEntryLines",
-    "cost_centers": "Costcenters",
-    "cost_units": "Costunits",
-    "divisions": "Divisions",
-    "purchase_invoices": "PurchaseInvoices",
-    "purchase_invoice_lines": "PurchaseInvoiceLines",
-    "purchase_entries": "PurchaseEntries",
-    "purchase_entry_lines": "PurchaseEntryLines",
-    "payments": "Payments",
-    "receivables": "Receivables",
-    "sales_orders": "SalesOrders",
-    "sales_order_lines": "SalesOrderLines",
-    "sales_invoices": "SalesInvoices",
-    "sales_invoice_lines": "SalesInvoiceLines",
-    "customers": "Customers",
-    "suppliers": "Suppliers",
-    "contacts": "Contacts",
-    "items": "Items",
-}

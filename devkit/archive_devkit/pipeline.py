@@ -7,19 +7,20 @@ target-snowflake-audit`.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import snowflake.connector
-from local_stack import BIN_DIR, REPO_ROOT, LocalStack
-from reconcile import CalendarDates, Figure, fetch_calendar_dates, fetch_truth, reconcile
+
+from archive_devkit.local_stack import LocalStack
+from archive_devkit.paths import BIN_DIR, REPO_ROOT
+from archive_devkit.reconcile import CalendarDates, Figure, reconcile
+from archive_devkit.sandboxes import SandboxAdmin
 
 MELTANO = str(BIN_DIR / "meltano")
 # Meltano's log line: timestamp, [level], plugin name, message.
@@ -136,35 +137,10 @@ def reconcile_stack(stack: LocalStack, regions: tuple[str, ...] | None = None) -
     truths: dict[str, dict[str, dict[str, Any]]] = {}
     dates: CalendarDates = {}
     for region in regions or tuple(stack.sandboxes):
-        truths.update(fetch_truth(stack.sandboxes[region].base_url))
-        dates.update(fetch_calendar_dates(stack.sandboxes[region].base_url))
+        truths.update(stack.sandboxes[region].truth())
+        dates.update(stack.sandboxes[region].admin("GET", "calendar_dates")["divisions"])
     with warehouse_cursor(stack) as cursor:
         return reconcile(cursor, truths, dates)
-
-
-def sandbox_get(base_url: str, path: str) -> Any:
-    """GET a sandbox admin endpoint and return the decoded answer."""
-    with urllib.request.urlopen(f"{base_url}{path}", timeout=30) as response:  # noqa: S310 - loopback sandbox URL
-        return json.load(response)
-
-
-def sandbox_post(base_url: str, path: str, body: dict[str, Any]) -> Any:
-    """POST a JSON body to a sandbox admin endpoint and return the decoded answer."""
-    request = urllib.request.Request(  # noqa: S310 - loopback sandbox URL
-        f"{base_url}{path}",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback sandbox URL
-        return json.load(response)
-
-
-def sandbox_delete(base_url: str, path: str) -> Any:
-    """DELETE a sandbox admin resource (faults, stats, drift) and return the decoded answer."""
-    request = urllib.request.Request(f"{base_url}{path}", method="DELETE")  # noqa: S310 - loopback sandbox URL
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback sandbox URL
-        return json.load(response)
 
 
 def run_sql_file(cursor: Any, path: Path) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -203,27 +179,16 @@ def two_current_invoices(stack: LocalStack, division: int) -> tuple[str, str]:
 
 
 def change_and_delete_invoices(
-    base_url: str, division: int, changed_id: str, new_amount_dc: str, deleted_id: str
-) -> Any:
+    sandbox: SandboxAdmin, division: int, changed_id: str, new_amount_dc: str, deleted_id: str
+) -> list[dict[str, Any]]:
     """In a sandbox, give one invoice a new AmountDC and delete another (as users do in Exact)."""
-    return sandbox_post(
-        base_url,
-        "/_sandbox/mutate",
+    return sandbox.mutate(
         {
-            "operations": [
-                {
-                    "action": "update",
-                    "division": division,
-                    "entity": "SalesInvoices",
-                    "id": changed_id,
-                    "fields": {"AmountDC": new_amount_dc},
-                },
-                {
-                    "action": "delete",
-                    "division": division,
-                    "entity": "SalesInvoices",
-                    "id": deleted_id,
-                },
-            ]
+            "action": "update",
+            "division": division,
+            "entity": "SalesInvoices",
+            "id": changed_id,
+            "fields": {"AmountDC": new_amount_dc},
         },
+        {"action": "delete", "division": division, "entity": "SalesInvoices", "id": deleted_id},
     )

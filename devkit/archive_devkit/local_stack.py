@@ -1,0 +1,131 @@
+"""Start and stop the local stand-ins for Exact Online and Snowflake.
+
+The demo and the end-to-end tests both need three sandbox regions and one Snowflake emulator
+running on loopback, and both must leave no process behind, also on failure or Ctrl-C. This
+module owns that lifecycle and the environment variables `meltano.yml`'s `demo` environment reads.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+from archive_devkit.sandboxes import SandboxProcess
+from archive_devkit.snowflake_process import SnowflakeEmulatorProcess
+
+REGIONS = ("nl", "de", "uk")
+SNOWFLAKE_DATABASE = "exact_archive"
+SNOWFLAKE_SCHEMA = "exact_online"
+
+
+@dataclass
+class LocalStack(AbstractContextManager["LocalStack"]):
+    """Sandboxes for `regions` plus a fakesnow server, all under `work_dir`.
+
+    Every child runs in its own process group so that stopping the stack also stops anything
+    the child started. Use as a context manager: processes stop on exit, whatever happened.
+    """
+
+    work_dir: Path
+    regions: tuple[str, ...] = REGIONS
+    seed: int = 42
+    scale: str = "small"
+    divisions_per_region: int = 2
+    clock: str = "real"
+    minutely_limit: int | None = None
+    sandboxes: dict[str, SandboxProcess] = field(default_factory=dict)
+    snowflake: SnowflakeEmulatorProcess | None = None
+    _token_store_key: str = field(default_factory=lambda: Fernet.generate_key().decode())
+    _snowflake_password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+
+    def __enter__(self) -> LocalStack:
+        """Start every process; on any failure stop the ones already started."""
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        (self.work_dir / "tokens").mkdir(exist_ok=True)
+        logs = self.work_dir / "logs"
+        logs.mkdir(exist_ok=True)
+        try:
+            for region in self.regions:
+                self.sandboxes[region] = SandboxProcess(
+                    self.sandbox_args(region), logs / f"sandbox-{region}.log", cwd=self.work_dir
+                )
+            self.snowflake = SnowflakeEmulatorProcess(
+                self.work_dir / "snowflake", logs / "snowflake-emulator.log"
+            )
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Stop every process the stack started."""
+        self.stop()
+
+    def sandbox_args(self, region: str) -> list[str]:
+        """`exact-sandbox serve` arguments for one region of this stack."""
+        args = ["--region", region, "--seed", str(self.seed), "--scale", self.scale]
+        args += ["--divisions", str(self.divisions_per_region), "--clock", self.clock]
+        if self.minutely_limit is not None:
+            args += ["--minutely-limit", str(self.minutely_limit)]
+        return args
+
+    @property
+    def snowflake_port(self) -> int:
+        """The emulator's loopback port."""
+        if self.snowflake is None:
+            msg = "the stack is not running"
+            raise RuntimeError(msg)
+        return self.snowflake.port
+
+    def stop(self) -> None:
+        """Stop every child process group (SIGTERM, then SIGKILL for what ignores it)."""
+        for sandbox in self.sandboxes.values():
+            sandbox.stop()
+        if self.snowflake is not None:
+            self.snowflake.stop()
+
+    def meltano_env(self) -> dict[str, str]:
+        """Environment for `meltano --environment demo ...` pointing at this stack."""
+        env = dict(os.environ)
+        for region, sandbox in self.sandboxes.items():
+            prefix = f"EXACT_{region.upper()}_"
+            env[prefix + "BASE_URL"] = sandbox.base_url
+            env[prefix + "CLIENT_ID"] = str(sandbox.info["client_id"])
+            env[prefix + "CLIENT_SECRET"] = str(sandbox.info["client_secret"])
+            env[prefix + "REFRESH_TOKEN"] = str(sandbox.info["refresh_token"])
+        env["EXACT_TOKEN_STORE_KEY"] = self._token_store_key
+        env["DEMO_DIR"] = str(self.work_dir)
+        env["SNOWFLAKE_PORT"] = str(self.snowflake_port)
+        env["SNOWFLAKE_PASSWORD"] = self._snowflake_password
+        env["MELTANO_DATABASE_URI"] = f"sqlite:///{self.work_dir / 'meltano.db'}"
+        env["MELTANO_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+        return env
+
+    def snowflake_connect_args(self) -> dict[str, Any]:
+        """Connector keyword arguments for reading the emulated warehouse."""
+        return {
+            "account": "fakesnow",
+            "user": "demo",
+            "password": self._snowflake_password,
+            "host": "127.0.0.1",
+            "port": self.snowflake_port,
+            "protocol": "http",
+            "database": SNOWFLAKE_DATABASE,
+            "schema": SNOWFLAKE_SCHEMA,
+            "session_parameters": {
+                "QUOTED_IDENTIFIERS_IGNORE_CASE": False,
+                "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False,
+            },
+        }

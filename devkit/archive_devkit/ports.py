@@ -1,0 +1,31 @@
+"""Loopback ports: pick a free one, wait until a child process listens on it."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+
+STARTUP_TIMEOUT_SECONDS = 60.0
+
+
+def free_port() -> int:
+    """Ask the kernel for a free loopback port (fakesnow needs one passed in)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[str], what: str) -> None:
+    """Block until something accepts connections on `port`, or fail naming `what`."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            msg = f"{what} exited with code {process.returncode} during start-up"
+            raise RuntimeError(msg)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    msg = f"{what} did not listen on port {port} within {STARTUP_TIMEOUT_SECONDS:.0f} s"
+    raise RuntimeError(msg)

@@ -1,0 +1,41 @@
+"""The patched Snowflake emulator as a child process (the demo's, the e2e tests', chaos's)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from archive_devkit.ports import free_port, wait_for_port
+from archive_devkit.sandboxes import stop_process_group
+
+EMULATOR_MODULE = "target_snowflake_audit.emulator"
+
+
+class SnowflakeEmulatorProcess:
+    """`python -m <emulator> -s` on a free loopback port, databases kept in `data_dir`."""
+
+    def __init__(self, data_dir: Path, log_path: Path | None = None) -> None:
+        """Start the emulator and wait until it listens."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        log = log_path.open("a") if log_path is not None else subprocess.DEVNULL
+        command = [sys.executable, "-m", EMULATOR_MODULE, "-s", "--host", "127.0.0.1"]
+        command += ["-p", str(self.port), "-d", str(data_dir)]
+        self.process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+            cwd=data_dir,
+        )
+        try:
+            wait_for_port(self.port, self.process, "the Snowflake emulator")
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self, timeout: float = 10) -> None:
+        """SIGTERM it (it then removes its staged files); SIGKILL after `timeout`."""
+        stop_process_group(self.process, timeout)
