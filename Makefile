@@ -1,5 +1,5 @@
 # One entry point for humans and CI. `make demo` runs the three-entity pipeline locally;
-# `make test` runs ruff, mypy and every test suite. Both build .venv from pinned versions.
+# `make test` runs ruff, mypy and every test suite; `make test-fast` the tier without servers. Both build .venv from pinned versions.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,7 +12,7 @@ PACKAGES := exact-sandbox tap-exactonline target-snowflake-audit
 EDITABLES := -e ./exact-sandbox[test] -e ./devkit -e ./tap-exactonline[test] -e ./target-snowflake-audit[test]
 SOURCES := exact-sandbox/exact_sandbox tap-exactonline/tap_exactonline target-snowflake-audit/target_snowflake_audit devkit/archive_devkit
 
-.PHONY: venv test lint typecheck pytest demo benchmarks clean
+.PHONY: venv test test-fast lint typecheck pytest demo benchmarks clean
 
 $(BIN)/.installed: constraints.txt requirements-dev.txt devkit/pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ pytest: venv
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The fast tier: lint, types and the tests that start no server (under 3 minutes).
+UNIT_TESTS := $(wildcard exact-sandbox/tests/unit tap-exactonline/tests/unit target-snowflake-audit/tests/unit devkit/tests)
+test-fast: lint typecheck
+	$(BIN)/pytest $(UNIT_TESTS) $(PYTEST_ARGS)
 
 demo: venv
 	$(BIN)/python scripts/demo.py $(DEMO_ARGS)

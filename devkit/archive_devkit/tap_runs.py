@@ -223,3 +223,39 @@ def calls_by_endpoint(stats: dict[str, Any]) -> dict[tuple[int, str], int]:
         for division, endpoints in stats["calls"].items()
         for endpoint, count in endpoints.items()
     }
+
+
+# Secrets of `offline_config`: they must never appear in what the tap prints.
+OFFLINE_SECRETS = ("s3cret-client-secret", "Gcp7!IAAA-secret-refresh-token")
+
+
+def offline_config(directory: Path, **overrides: Any) -> dict[str, Any]:
+    """A complete tap config for no particular server (failure tests set `base_url`)."""
+    config: dict[str, Any] = {
+        "client_id": "client",
+        "client_secret": OFFLINE_SECRETS[0],
+        "refresh_token": OFFLINE_SECRETS[1],
+        "token_store_path": str(directory / "tokens.json"),
+        "token_store_key": "qh0sOSr0bDkS1_r5ly7JH9DDWYl-c5T3XjlGZhMSt3I=",
+        "max_retries": 2,
+        "retry_backoff_factor": 0.01,
+        "request_timeout": 2,
+    }
+    config.update(overrides)
+    return config
+
+
+def run_tap_cli(
+    config: dict[str, Any], directory: Path, *, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`tap-exactonline --config ...` (a sync with discovery), its exit code and output."""
+    directory.mkdir(parents=True, exist_ok=True)
+    command = [TAP_BIN, "--config", write_json(directory / "config.json", config)]
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )

@@ -5,9 +5,10 @@ and exists only for throughput: on a 74-field record the SDK spends most of its 
 in walks this tap does not need (deselected fields, child contexts, a state lookup per record,
 a message object per record). Every override falls back to the SDK's own path whenever its
 shortcut's preconditions do not hold, and all of them are switched off by the ``sdk_fast_paths``
-setting (false). ``tests/test_sdk_hooks.py`` runs the same input through both paths and compares
-the Singer output byte for byte, and checks that the SDK still has the methods overridden here
-with the signatures mirrored: an SDK upgrade that changes any of this fails a test.
+setting (false). ``tests/integration/test_sdk_hooks.py`` runs the same input through both paths
+and compares the Singer output byte for byte; ``tests/unit/test_sdk_hook_signatures.py`` checks
+that the SDK still has the methods overridden here with the signatures mirrored: an SDK upgrade
+that changes any of this fails a test.
 """
 
 from __future__ import annotations

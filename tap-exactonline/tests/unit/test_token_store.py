@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from archive_devkit.tap_runs import TAP_BIN, write_json
 from cryptography.fernet import Fernet
 from tap_exactonline.token_store import (
     TokenMetadata,
@@ -97,3 +98,15 @@ def test_lock_is_exclusive_across_processes(tmp_path, key):
     finally:
         holder.wait(10)
     assert waited > 0.5
+
+
+def test_auth_status_without_a_store_says_what_to_do(tmp_path):
+    config = {"token_store_path": str(tmp_path / "none.json"), "token_store_key": "x" * 43 + "="}
+    completed = subprocess.run(
+        [TAP_BIN, "auth", "--status", "--config", write_json(tmp_path / "c.json", config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert "tap-exactonline auth" in completed.stdout

@@ -8,7 +8,6 @@ traceback unless DEBUG logging was asked for, and no secret in the output.
 from __future__ import annotations
 
 import datetime
-import os
 import socket
 import ssl
 import subprocess
@@ -18,87 +17,24 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-from archive_devkit.tap_runs import TAP_BIN, catalog_for, make_config, write_json
+from archive_devkit import clear_failures
+from archive_devkit.tap_runs import (
+    TAP_BIN,
+    catalog_for,
+    make_config,
+    offline_config,
+    write_json,
+)
+from archive_devkit.tap_runs import run_tap_cli as run
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from tap_exactonline.errors import ExitCode
-from tap_exactonline.tap import cli
-
-
-def run(config: dict, directory: Path, *, env: dict | None = None) -> subprocess.CompletedProcess:
-    directory.mkdir(parents=True, exist_ok=True)
-    command = [TAP_BIN, "--config", write_json(directory / "config.json", config)]
-    return subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def assert_one_clear_line(done: subprocess.CompletedProcess, code: ExitCode, *said: str) -> str:
-    assert done.returncode == code, done.stderr
-    assert "Traceback" not in done.stderr
-    lines = [line for line in done.stderr.splitlines() if line.startswith("tap-exactonline: ")]
-    assert len(lines) == 1, done.stderr
-    for text in said:
-        assert text in lines[0], lines[0]
-    assert f"(exit code {int(code)})" in lines[0]
-    return lines[0]
-
-
-def offline_config(tmp_path: Path, **overrides: object) -> dict:
-    config = {
-        "client_id": "client",
-        "client_secret": "s3cret-client-secret",
-        "refresh_token": "Gcp7!IAAA-secret-refresh-token",
-        "token_store_path": str(tmp_path / "tokens.json"),
-        "token_store_key": "qh0sOSr0bDkS1_r5ly7JH9DDWYl-c5T3XjlGZhMSt3I=",
-        "max_retries": 2,
-        "retry_backoff_factor": 0.01,
-        "request_timeout": 2,
-    }
-    config.update(overrides)
-    return config
-
-
-def assert_no_secret(done: subprocess.CompletedProcess) -> None:
-    for secret in ("s3cret-client-secret", "Gcp7!IAAA-secret-refresh-token"):
-        assert secret not in done.stdout + done.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def test_a_missing_setting_is_named(tmp_path):
-    config = offline_config(tmp_path)
-    del config["client_id"]
-    done = run(config, tmp_path)
-    assert_one_clear_line(done, ExitCode.SETTINGS, "invalid settings", "client_id")
-
-
-def test_an_unknown_region_is_named(tmp_path):
-    done = run(offline_config(tmp_path, region="xx"), tmp_path)
-    assert_one_clear_line(done, ExitCode.SETTINGS, "invalid settings", "xx")
-
-
-def test_a_base_url_that_is_not_a_url_is_named(tmp_path):
-    done = run(offline_config(tmp_path, base_url="start.exactonline.nl"), tmp_path)
-    assert_one_clear_line(done, ExitCode.SETTINGS, "base_url", "not an http(s) URL")
-
-
-def test_a_refused_connection_names_the_host_and_the_settings_to_check(tmp_path):
-    host = f"http://127.0.0.1:{free_port()}"
-    done = run(offline_config(tmp_path, base_url=host), tmp_path)
-    assert_one_clear_line(done, ExitCode.UNREACHABLE, "connection refused", host, "base_url")
-    assert_no_secret(done)
+    return clear_failures.assert_one_clear_line(done, "tap-exactonline", code, *said)
 
 
 @pytest.fixture
@@ -174,23 +110,6 @@ def test_a_tls_failure_says_so(tmp_path, tls_server):
     assert_one_clear_line(done, ExitCode.UNREACHABLE, "TLS", "REQUESTS_CA_BUNDLE")
 
 
-def test_an_unresolvable_host_names_the_host(tmp_path, monkeypatch, capsys):
-    # No DNS query leaves this machine: name resolution itself is the test double.
-    def no_such_host(host: str, *args: object, **kwargs: object) -> list:
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
-    config = offline_config(tmp_path, region="de")
-    config_path = write_json(tmp_path / "config.json", config)
-    with pytest.raises(SystemExit) as ended:
-        cli(["--config", config_path])
-    assert ended.value.code == ExitCode.UNREACHABLE
-    stderr = capsys.readouterr().err
-    assert "cannot resolve the host 'start.exactonline.de'" in stderr
-    assert "region" in stderr
-    assert "Traceback" not in stderr
-
-
 def test_a_value_exact_cannot_have_sent_is_reported_with_where_it_was(sandbox, tmp_path):
     # Exact's GLAccounts now send a Type that is not a number.
     sandbox.admin("POST", "drift", {"endpoint": "sync/Financial/GLAccounts", "remove": ["Type"]})
@@ -217,15 +136,3 @@ def test_a_value_exact_cannot_have_sent_is_reported_with_where_it_was(sandbox, t
         f"division {division}",
         f"/api/v1/{division}/sync/Financial/GLAccounts",
     )
-
-
-def test_debug_logging_shows_the_traceback(tmp_path):
-    host = f"http://127.0.0.1:{free_port()}"
-    done = run(
-        offline_config(tmp_path, base_url=host),
-        tmp_path,
-        env={"TAP_EXACTONLINE_LOGLEVEL": "DEBUG"},
-    )
-    assert done.returncode == ExitCode.UNREACHABLE
-    assert "Traceback" in done.stderr
-    assert_no_secret(done)

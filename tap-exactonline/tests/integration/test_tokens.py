@@ -248,18 +248,6 @@ def test_auth_command_runs_the_authorization_code_flow(sandbox, tmp_path):
     assert result.rows("gl_schemes")
 
 
-def test_auth_status_without_a_store_says_what_to_do(tmp_path):
-    config = {"token_store_path": str(tmp_path / "none.json"), "token_store_key": "x" * 43 + "="}
-    completed = subprocess.run(
-        [TAP_BIN, "auth", "--status", "--config", write_json(tmp_path / "c.json", config)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 1
-    assert "tap-exactonline auth" in completed.stdout
-
-
 def test_a_new_refresh_token_setting_recovers_a_broken_chain(sandbox, tmp_path):
     config = make_config(sandbox, tmp_path)
     run_tap(config, streams=["gl_schemes"])

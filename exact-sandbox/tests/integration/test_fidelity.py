@@ -11,7 +11,6 @@ import re
 
 import pytest
 from exact_sandbox import catalog
-from exact_sandbox.store import stored_fields
 
 # Endpoints with their own shape or mandatory parameters, tested elsewhere.
 SPECIAL = {"current/Me", "read/sync/Sync/SyncTimestamp", "sync/Deleted"}
@@ -43,13 +42,6 @@ def test_every_documented_field_of_every_endpoint_is_served(exact, path):
     rows = response.json()["d"]["results"]
     assert rows, f"{path} served no rows"
     assert sorted(rows[0]) == sorted(["__metadata", *names])
-
-
-def test_navigation_properties_are_not_served():
-    # Documented as navigation collections (they need $expand): listed, never served.
-    documented = catalog.documented_endpoints()
-    assert documented["crm/Accounts"]["navigation_not_served"] == ["BankAccounts"]
-    assert "BankAccounts" not in documented_names("crm/Accounts")
 
 
 def test_stored_rows_look_like_recorded_ones(exact):
@@ -155,11 +147,3 @@ def test_hrm_divisions_lists_the_accessible_divisions(exact):
         assert row["HID"] == system[row["Code"]]["Hid"]
         assert row["Main"] == system[row["Code"]]["IsMainDivision"]
         assert row["Description"] == system[row["Code"]]["Description"]
-
-
-def test_the_invoice_table_stores_no_line_fields_and_the_feed_serves_them_from_the_lines():
-    stored = {field.name for field in stored_fields(catalog.SALES_INVOICES)}
-    assert "ItemCode" not in stored
-    assert "ItemCode" in {
-        field.name for field in catalog.SALES_INVOICES.fields_for(catalog.Kind.SYNC)
-    }

@@ -10,7 +10,7 @@ from tap_exactonline.errors import ExitCode
 from tap_exactonline.schema import DateKind, Edm
 from tap_exactonline.streams import STREAM_TYPES
 
-README = (Path(__file__).parents[1] / "README.md").read_text()
+README = (Path(__file__).parents[2] / "README.md").read_text()
 
 
 def table_after(marker: str) -> list[list[str]]:

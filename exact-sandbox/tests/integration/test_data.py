@@ -6,10 +6,8 @@ from collections import defaultdict
 from decimal import Decimal
 
 import requests
-from exact_sandbox import SandboxServer, datagen
+from exact_sandbox import SandboxServer
 from exact_sandbox.catalog import DATA_ENTITIES
-from exact_sandbox.datagen import SCALES, parse_scale
-from exact_sandbox.store import Store
 
 
 def cents(value) -> int:
@@ -39,12 +37,6 @@ def test_small_scale_gives_several_pages_of_transaction_lines_and_rows_everywher
             assert entities[entity.name]["count"] > 0, entity.name
         assert entities["Accounts"]["count"] > 60
         assert entities["GLAccounts"]["count"] > 60
-
-
-def test_scales_are_named_or_numeric():
-    assert parse_scale("small") == SCALES["small"]
-    assert parse_scale("1234") == 1234
-    assert parse_scale("large") * 3 >= 1_000_000  # three divisions by default
 
 
 def test_every_entry_balances_to_zero_in_amount_dc(exact):
@@ -149,21 +141,3 @@ def test_amounts_have_at_most_two_decimals(exact):
         for value in (row["AmountDC"], row["AmountVATFC"]):
             if value is not None:
                 assert Decimal(str(value)) == Decimal(str(value)).quantize(Decimal("0.01"))
-
-
-def test_large_scale_generation_streams_in_chunks(monkeypatch, tmp_path):
-    largest: list[int] = []
-    original = datagen.DivisionGenerator.flush
-
-    def spy(self, name):
-        largest.append(len(self.buffers[name]))
-        original(self, name)
-
-    monkeypatch.setattr(datagen, "FLUSH_ROWS", 500)
-    monkeypatch.setattr(datagen.DivisionGenerator, "flush", spy)
-    store = Store(str(tmp_path / "chunks.sqlite3"))
-    datagen.generate(
-        store, region="nl", seed=1, divisions=1, lines_per_division=5000, now_ms=1_750_000_000_000
-    )
-    assert max(largest) <= 500
-    assert store.query("SELECT COUNT(*) FROM TransactionLines")[0][0] >= 5000
