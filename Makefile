@@ -1,5 +1,6 @@
 # One entry point for humans and CI. `make demo` runs the three-entity pipeline locally;
-# `make test` runs ruff, mypy and every test suite; `make test-fast` the tier without servers. Both build .venv from pinned versions.
+# `make test` runs ruff, mypy and every test suite; `make test-fast` the tier without servers.
+# All build .venv from pinned versions.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
