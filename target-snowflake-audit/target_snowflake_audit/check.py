@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from singer_sdk.exceptions import ConfigValidationError
+from snowflake.connector import errors as sf_errors
 
 from target_snowflake_audit import ddl, privileges
 from target_snowflake_audit.check_cases import (
@@ -155,8 +156,8 @@ def _run_steps(
 ) -> None:
     try:
         (session,) = connection.execute("SELECT CURRENT_USER() AS u, CURRENT_ROLE() AS r")
-    except TargetSnowflakeError as exc:
-        report.add(FAIL, "connection", str(exc))
+    except (TargetSnowflakeError, sf_errors.Error) as exc:
+        report.add(FAIL, "connection", connection.redact(str(exc)))
         return
     method = (
         "key pair" if config.get("private_key") or config.get("private_key_path") else "password"
@@ -167,7 +168,7 @@ def _run_steps(
     try:
         try:
             loader.start()
-        except TargetSnowflakeError as exc:
+        except (TargetSnowflakeError, sf_errors.Error) as exc:
             report.add(FAIL, "schema and stage", str(exc))
             return
         report.add(OK, "schema and stage", f"{connection.schema} and {loader.stage} are usable")
@@ -183,8 +184,8 @@ def _check_warehouse(
     try:
         rows = connection.execute("SHOW WAREHOUSES LIKE %s", (warehouse,))
         warning = warehouse_warning(warehouse, rows)
-    except TargetSnowflakeError as exc:
-        report.add(FAIL, "warehouse", str(exc))
+    except (TargetSnowflakeError, sf_errors.Error) as exc:
+        report.add(FAIL, "warehouse", connection.redact(str(exc)))
         return
     if emulated:
         report.add(EMULATOR_DIFFERENCE, "warehouse", _FIXED_WAREHOUSE)

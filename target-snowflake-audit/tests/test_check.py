@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -251,3 +252,16 @@ def test_grants_to_shares_or_roles_outside_the_session_do_not_count():
         "CREATE TABLE",
         "CREATE STAGE",
     ]
+
+
+def test_check_reports_an_unreachable_account_as_a_failed_connection(config, tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings = {**config, "port": closed_port, "login_timeout_seconds": 5, "retry_max_attempts": 1}
+    code, lines = _check(settings, tmp_path)
+
+    assert code == 1
+    assert lines[0].startswith("FAIL                 connection: ")
+    assert "snow" not in lines[0].split("connection: ", 1)[1].split()  # the password
+    assert lines[-1].startswith("check FAILED: 0 OK, 1 failed")
