@@ -17,18 +17,33 @@ same function.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import itertools
 import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from target_snowflake_audit.workers import ChunkJob, EncodedChunk, encode_chunk, init_worker
 
 if TYPE_CHECKING:
     from target_snowflake_audit.sinks import AuditSink
+
+
+def spill_dir(staging_dir: Path) -> Path:
+    """The directory workers write encoded chunks to, under the staging directory.
+
+    Args:
+        staging_dir: Where batch files are written.
+
+    Returns:
+        The directory (may not exist yet).
+    """
+    return staging_dir / "encoded-chunks"
+
 
 # Chunks waiting for or being encoded, per worker: enough to keep every worker busy while
 # the main process collects results, few enough to bound memory (a chunk is ~1 MB).
@@ -88,6 +103,7 @@ class RecordDispatcher:
         self._lines_taken = 0
         self._pool_started = False
         self._spec_keys: dict[AuditSink, str] = {}
+        self._spill_dirs: set[Path] = set()
 
     @property
     def workers(self) -> int:
@@ -181,6 +197,7 @@ class RecordDispatcher:
             keep_going=self._keep_going,
         )
         if self._pool is not None or self._lines_taken >= self._chunk_rows * _POOL_AFTER_CHUNKS:
+            job = dataclasses.replace(job, spill_dir=str(self._spill_dir(sink)))
             chunk.result = self._start_pool().submit(encode_chunk, job)
         else:
             chunk.result = encode_chunk(job)
@@ -189,6 +206,14 @@ class RecordDispatcher:
         self._in_flight_rows[sink] += count
         while self._chunks_in_flight > self._workers * _IN_FLIGHT_PER_WORKER:
             self._complete_oldest()
+
+    def _spill_dir(self, sink: AuditSink) -> Path:
+        """Where workers leave encoded chunks (removed with the staging files, see target.py)."""
+        path = spill_dir(sink.loader.staging_dir)
+        if path not in self._spill_dirs:
+            path.mkdir(parents=True, exist_ok=True)
+            self._spill_dirs.add(path)
+        return path
 
     def _complete_oldest(self) -> None:
         chunk = self._in_flight.popleft()

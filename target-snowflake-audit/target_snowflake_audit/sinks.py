@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol, cast
 
 from singer_sdk.sinks import Sink
@@ -271,7 +272,8 @@ class AuditSink(_BatchingSink):
         if batch[0] != batch_id:  # pragma: no cover - the dispatcher never crosses batches
             msg = f"rows encoded for batch {batch_id} arrived while {batch[0]} is open"
             raise RuntimeError(msg)
-        batch[1].write_encoded(encoded.data, encoded.rows)
+        data = Path(encoded.spilled) if encoded.spilled else encoded.data
+        batch[1].write_encoded(data, encoded.rows, encoded.size)
 
     @property
     def sequence(self) -> SequenceCounter:

@@ -90,7 +90,9 @@ class BatchFile:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = path.open("wb")
         self._closed = False
-        self._chunks: queue.Queue[str | bytes | None] = queue.Queue(maxsize=_MAX_PENDING_CHUNKS)
+        self._chunks: queue.Queue[str | bytes | Path | None] = queue.Queue(
+            maxsize=_MAX_PENDING_CHUNKS
+        )
         self._error: BaseException | None = None
         self._writer = threading.Thread(
             target=self._compress_chunks, name=f"compress {path.name}", daemon=True
@@ -101,9 +103,12 @@ class BatchFile:
         compressor = _compressor(self.compression)
         try:
             while (piece := self._chunks.get()) is not None:
-                self._file.write(
-                    compressor.compress(piece.encode() if isinstance(piece, str) else piece)
-                )
+                if isinstance(piece, Path):  # rows a worker wrote to a file
+                    data = piece.read_bytes()
+                    piece.unlink(missing_ok=True)
+                else:
+                    data = piece.encode() if isinstance(piece, str) else piece
+                self._file.write(compressor.compress(data))
             self._file.write(compressor.flush())
         except BaseException as exc:
             self._error = exc
@@ -126,17 +131,19 @@ class BatchFile:
         if self._buffered >= _CHUNK_CHARS:
             self._hand_over()
 
-    def write_encoded(self, data: bytes, rows: int) -> None:
+    def write_encoded(self, data: bytes | Path, rows: int, size: int) -> None:
         """Append CSV lines a worker process encoded.
 
         Args:
-            data: Whole lines, each with its trailing newline, UTF-8.
+            data: Whole lines, each with its trailing newline, UTF-8, or a file holding them
+                (read and deleted by the compressing thread, in order).
             rows: How many lines `data` holds.
+            size: Their size in bytes.
         """
         self._hand_over()
         self.rows += rows
-        self.raw_bytes += len(data)
-        if data:
+        self.raw_bytes += size
+        if size:
             self._chunks.put(data)
 
     def _hand_over(self) -> None:

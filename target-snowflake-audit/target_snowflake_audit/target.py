@@ -21,7 +21,7 @@ from typing_extensions import override
 
 from target_snowflake_audit.connector import SettingsError, SnowflakeConnection
 from target_snowflake_audit.ddl import REJECTED_TABLE
-from target_snowflake_audit.dispatch import Chunk, RecordDispatcher
+from target_snowflake_audit.dispatch import Chunk, RecordDispatcher, spill_dir
 from target_snowflake_audit.loader import Loader
 from target_snowflake_audit.messages import (
     BadInputError,
@@ -391,5 +391,7 @@ class TargetSnowflakeAudit(Target):
         if "loader" in self.__dict__:
             self.loader.pipeline.close()
             self.loader.connection.close()
+            # Chunks workers encoded for batches that were dropped (a bad record, a signal).
+            shutil.rmtree(spill_dir(self.loader.staging_dir), ignore_errors=True)
         if self._owned_staging_dir is not None:
             shutil.rmtree(self._owned_staging_dir, ignore_errors=True)
