@@ -223,3 +223,14 @@ def test_default_workers_are_one_per_cpu_at_most_four(config, monkeypatch, cpus,
     monkeypatch.setattr("os.cpu_count", lambda: cpus)
     assert TargetSnowflakeAudit(config=config).dispatcher.workers == expected
     assert TargetSnowflakeAudit(config={**config, "parallel_workers": 7}).dispatcher.workers == 7
+
+
+def test_chunks_handed_over_through_files_leave_nothing_behind(config, warehouse, tmp_path):
+    staging = tmp_path / "staging"
+    lines = [json.dumps(schema_message("invoices", PROPERTIES))]
+    lines += [json.dumps(record_message("invoices", _record(n))) for n in range(1_000)]
+    target, _ = _run({**config, **WORKERS, "staging_dir": str(staging)}, lines)
+
+    assert target.dispatcher.pool_started
+    assert warehouse('SELECT COUNT(*) FROM "invoices"') == [(1_000,)]
+    assert list(staging.rglob("*")) == []
