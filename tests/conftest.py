@@ -16,6 +16,9 @@ from archive_devkit.pipeline import meltano_install
 # The e2e tests are not about Exact's rate limits (the tap's own tests are); a generous minutely
 # limit keeps CI fast while every other behaviour stays Exact's.
 E2E_MINUTELY_LIMIT = 2000
+# Transaction lines per division: enough for several pages, batches and STATE commits per run;
+# volume itself is the benchmarks' and the demo's business (the demo loads `small`, 4,000).
+E2E_SCALE = "1000"
 
 
 @pytest.fixture(scope="session")
@@ -27,5 +30,7 @@ def meltano_plugins() -> None:
 @pytest.fixture
 def stack(tmp_path: Path, meltano_plugins: None) -> Iterator[LocalStack]:
     """NL, DE and UK sandboxes plus a Snowflake emulator, stopped after the test."""
-    with LocalStack(work_dir=tmp_path / "stack", minutely_limit=E2E_MINUTELY_LIMIT) as running:
+    with LocalStack(
+        work_dir=tmp_path / "stack", scale=E2E_SCALE, minutely_limit=E2E_MINUTELY_LIMIT
+    ) as running:
         yield running

@@ -17,6 +17,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from archive_devkit.paths import REPO_ROOT
 from archive_devkit.sandboxes import SandboxProcess
 from archive_devkit.snowflake_process import SnowflakeEmulatorProcess
 
@@ -51,6 +52,7 @@ class LocalStack(AbstractContextManager["LocalStack"]):
         (self.work_dir / "tokens").mkdir(exist_ok=True)
         logs = self.work_dir / "logs"
         logs.mkdir(exist_ok=True)
+        self._share_installed_plugins()
         try:
             for region in self.regions:
                 self.sandboxes[region] = SandboxProcess(
@@ -72,6 +74,24 @@ class LocalStack(AbstractContextManager["LocalStack"]):
     ) -> None:
         """Stop every process the stack started."""
         self.stop()
+
+    @property
+    def meltano_sys_dir(self) -> Path:
+        """This stack's own `.meltano` (MELTANO_SYS_DIR_ROOT): its run files, logs and state.
+
+        Meltano writes each plugin's config, catalog and state under `<sys dir>/run/<plugin>/`;
+        two stacks sharing the project's `.meltano` would overwrite each other's files when
+        they run the same plugin at once (two test sessions, the demo next to a test).
+        """
+        return self.work_dir / "meltano-sys"
+
+    def _share_installed_plugins(self) -> None:
+        """Link the plugin environments `meltano install` made in the project's `.meltano`."""
+        self.meltano_sys_dir.mkdir(exist_ok=True)
+        for kind in ("extractors", "loaders"):
+            link = self.meltano_sys_dir / kind
+            if not link.exists():
+                link.symlink_to(REPO_ROOT / ".meltano" / kind, target_is_directory=True)
 
     def sandbox_args(self, region: str) -> list[str]:
         """`exact-sandbox serve` arguments for one region of this stack."""
@@ -110,6 +130,7 @@ class LocalStack(AbstractContextManager["LocalStack"]):
         env["SNOWFLAKE_PORT"] = str(self.snowflake_port)
         env["SNOWFLAKE_PASSWORD"] = self._snowflake_password
         env["MELTANO_DATABASE_URI"] = f"sqlite:///{self.work_dir / 'meltano.db'}"
+        env["MELTANO_SYS_DIR_ROOT"] = str(self.meltano_sys_dir)
         env["MELTANO_SEND_ANONYMOUS_USAGE_STATS"] = "false"
         return env
 
