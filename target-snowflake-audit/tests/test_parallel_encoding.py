@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import zstandard
 from fakesnow.transforms.stage import LOCAL_BUCKET_PATH
+from target_snowflake_audit.loader import Loader
 from target_snowflake_audit.messages import BadInputError
 from target_snowflake_audit.target import TargetSnowflakeAudit
 
@@ -225,12 +226,28 @@ def test_default_workers_are_one_per_cpu_at_most_four(config, monkeypatch, cpus,
     assert TargetSnowflakeAudit(config={**config, "parallel_workers": 7}).dispatcher.workers == 7
 
 
-def test_chunks_handed_over_through_files_leave_nothing_behind(config, warehouse, tmp_path):
+def test_chunks_handed_over_through_files_are_deleted_as_they_are_compressed(
+    config, warehouse, tmp_path, monkeypatch
+):
     staging = tmp_path / "staging"
+    waiting: list[int] = []
+    original = Loader.load
+
+    def counting_load(self: Loader, **kwargs: Any) -> int:
+        waiting.append(len(list((staging / "encoded-chunks").glob("*"))))
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(Loader, "load", counting_load)
     lines = [json.dumps(schema_message("invoices", PROPERTIES))]
-    lines += [json.dumps(record_message("invoices", _record(n))) for n in range(1_000)]
-    target, _ = _run({**config, **WORKERS, "staging_dir": str(staging)}, lines)
+    lines += [json.dumps(record_message("invoices", _record(n))) for n in range(3_000)]
+    target, _ = _run(
+        {**config, **WORKERS, "staging_dir": str(staging), "batch_size_rows": 300}, lines
+    )
 
     assert target.dispatcher.pool_started
-    assert warehouse('SELECT COUNT(*) FROM "invoices"') == [(1_000,)]
-    assert list(staging.rglob("*")) == []
+    assert warehouse('SELECT COUNT(*) FROM "invoices"') == [(3_000,)]
+    assert len(waiting) == 10
+    # Only chunks not yet compressed wait (at most 3 per worker plus the one being filled),
+    # whatever the length of the run.
+    assert max(waiting) <= 2 * 3 + 1
+    assert list(staging.rglob("*")) == []  # and nothing is left at the end
