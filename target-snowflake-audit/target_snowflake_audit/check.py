@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import logging
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -128,8 +129,6 @@ def run_check(args: Sequence[str], write: Callable[[str], None] = print) -> int:
     # Snowflake serves only HTTPS; plain HTTP is the local emulator (see the README).
     emulated = config.get("protocol") == "http"
     report = Report(write)
-    import logging  # noqa: PLC0415
-
     logger = logging.getLogger("target-snowflake-audit")
     connection = SnowflakeConnection(config, logger)
     try:
@@ -149,7 +148,7 @@ def _run_steps(
     connection: SnowflakeConnection,
     config: dict[str, Any],
     staging_dir: Path,
-    logger: Any,
+    logger: logging.Logger,
     report: Report,
     *,
     emulated: bool,
