@@ -1,8 +1,10 @@
 """The admin API under `/_sandbox/` (JSON in and out, no auth, loopback only) and its stats.
 
-Tests use it to reconcile a warehouse against the source (`truth`), to check what a client did
-(`stats`), to change data the way Exact users would (`mutate`), to inject faults, to move the
-virtual clock, to change rate limits and to get an independent refresh-token chain.
+Tests use it to reconcile a warehouse against the source (`truth`, `calendar_dates`, and
+`records` field by field), to check what a client did (`stats`, the opt-in `served` log of
+record versions, `issued_tokens`), to change data the way Exact users would (`mutate`), to
+inject faults, to move the virtual clock, to change rate limits and to get an independent
+refresh-token chain.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from starlette.routing import Route
 from exact_sandbox.clock import ClockError, wall_ms_from_epoch
 from exact_sandbox.faults import FaultError
 from exact_sandbox.odata import Drift
+from exact_sandbox.records import MAX_PAGE, granted_division, records_answer
+from exact_sandbox.served_log import ServedLog
 from exact_sandbox.store import MutationError, entity_named, storage_value
 
 if TYPE_CHECKING:
@@ -155,8 +159,16 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
             "refresh_token": sandbox.oauth.bootstrap_refresh_token(),
         }
 
+    async def issued_tokens(request: Request) -> Any:
+        return sandbox.oauth.issued_tokens()
+
     return [
         Route("/_sandbox/truth", guarded(truth), methods=["GET"]),
+        Route("/_sandbox/records", guarded(records_handler(sandbox)), methods=["GET"]),
+        Route(
+            "/_sandbox/served", guarded(served_handler(sandbox)), methods=["GET", "POST", "DELETE"]
+        ),
+        Route("/_sandbox/issued_tokens", guarded(issued_tokens), methods=["GET"]),
         Route("/_sandbox/calendar_dates", guarded(calendar_dates), methods=["GET"]),
         Route("/_sandbox/stats", guarded(stats), methods=["GET", "DELETE"]),
         Route("/_sandbox/mutate", guarded(mutate), methods=["POST"]),
@@ -168,6 +180,51 @@ def admin_routes(sandbox: Sandbox) -> list[Route]:
             "/_sandbox/drift", guarded(drift_handler(sandbox)), methods=["GET", "POST", "DELETE"]
         ),
     ]
+
+
+def records_handler(sandbox: Sandbox) -> Callable[[Request], Awaitable[Any]]:
+    """`/_sandbox/records?division=D&entity=E[&after=KEY][&limit=N]`: canonical live records."""
+
+    async def records(request: Request) -> Any:
+        params = request.query_params
+        division = granted_division(sandbox.divisions, params.get("division"))
+        limit = int(params.get("limit", MAX_PAGE))
+        entity = str(params.get("entity", ""))
+        return records_answer(sandbox.store, entity, division, params.get("after"), limit)
+
+    return records
+
+
+def served_handler(sandbox: Sandbox) -> Callable[[Request], Awaitable[Any]]:
+    """`/_sandbox/served`: the opt-in log of served record versions.
+
+    POST `{"enabled": true, "run": "label"}` turns it on (or relabels the run), `{"enabled":
+    false}` or DELETE turns it off and forgets it; GET answers a summary, or with
+    `?division=D&entity=E` every version of that entity served (`entity=Deleted`: the served
+    delete-log entries).
+    """
+
+    async def served(request: Request) -> Any:
+        if request.method == "DELETE":
+            sandbox.served_log = None
+        elif request.method == "POST":
+            payload = await body(request)
+            if payload.get("enabled", True) is False:
+                sandbox.served_log = None
+            else:
+                sandbox.served_log = sandbox.served_log or ServedLog()
+                if "run" in payload:
+                    sandbox.served_log.run = str(payload["run"])
+        log = sandbox.served_log
+        if log is None:
+            return {"enabled": False}
+        entity = request.query_params.get("entity")
+        if request.method != "GET" or not entity:
+            return log.summary()
+        division = granted_division(sandbox.divisions, request.query_params.get("division"))
+        return {**log.summary(), "served": log.versions(entity, division)}
+
+    return served
 
 
 def drift_handler(sandbox: Sandbox) -> Callable[[Request], Awaitable[Any]]:

@@ -302,6 +302,9 @@ class ExactRoutes:
         page = fetch_page(sandbox.store.query, page_request, as_json=as_json)
         sandbox.stats.pages_served += 1
         sandbox.stats.rows_served += len(page.rows)
+        if sandbox.served_log is not None:
+            paging_values = [row[-1] for row in page.rows]
+            sandbox.served_log.record_page(sandbox.store, entity, kind, division, paging_values)
         next_url = None
         if page.next_skiptoken is not None:
             next_url = next_link(

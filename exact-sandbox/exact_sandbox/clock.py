@@ -70,6 +70,22 @@ def wall_ms_to_iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
 
 
+def wall_ms_to_utc_instant(ms: int) -> str:
+    """The UTC instant of Exact wall-clock milliseconds, as ISO text with milliseconds and `Z`.
+
+    The wall-clock reading is placed in Europe/Amsterdam with zoneinfo. In the hour a change to
+    winter time repeats, the reading is taken as the first of the two instants (zoneinfo's
+    `fold=0`); in the hour a change to summer time skips, with the offset before the change.
+    Exact's `/Date(ms)/` carries nothing that could tell them apart.
+    """
+    wall_clock = datetime(1970, 1, 1) + timedelta(milliseconds=ms)
+    try:
+        instant = wall_clock.replace(tzinfo=AMSTERDAM).astimezone(UTC)
+    except (OverflowError, ValueError):
+        instant = wall_clock.replace(tzinfo=UTC)  # Exact's year-1 "no date" cannot shift
+    return instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def parse_wall_datetime(text: str) -> int:
     """Parse a `datetime'...'` literal (wall-clock, no offset) into Exact ms.
 

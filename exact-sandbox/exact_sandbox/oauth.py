@@ -212,6 +212,18 @@ class OAuthServer:
             "reused_refresh_tokens": self.reused_refresh_tokens,
         }
 
+    def issued_tokens(self) -> dict[str, list[str]]:
+        """Every access token, refresh token and code handed out (admin `issued_tokens`).
+
+        For tests proving that no log holds a secret: they need the secrets to look for.
+        """
+        with self._lock:
+            return {
+                "access_tokens": list(self._access),
+                "refresh_tokens": list(self._refresh),
+                "authorization_codes": list(self._codes),
+            }
+
     # -- checking -----------------------------------------------------------------------------
 
     def authenticate(self, authorization: str | None) -> AccessToken:

@@ -20,6 +20,7 @@ from exact_sandbox.faults import FaultInjector
 from exact_sandbox.oauth import OAuthServer
 from exact_sandbox.odata import Drift
 from exact_sandbox.ratelimit import Limits, RateLimiter
+from exact_sandbox.served_log import ServedLog
 from exact_sandbox.store import Store
 
 
@@ -79,6 +80,8 @@ class Sandbox:
         self.stats = Stats()
         #: Simulated changes to endpoints since Exact's pages were captured (admin `drift`).
         self.drift: dict[str, Drift] = {}
+        #: Every record version served, when a chaos test turned the log on (admin `served`).
+        self.served_log: ServedLog | None = None
         self.refresh_token = self.oauth.bootstrap_refresh_token()
 
     def _load_or_generate(self) -> list[int]:
