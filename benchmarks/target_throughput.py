@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from target_snowflake_audit.emulator import server
+from archive_devkit.snowflake_emulator import server
 
 STREAM = "TransactionLines"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from archive_devkit.ports import free_port, wait_for_port
 from archive_devkit.sandboxes import stop_process_group
 
-EMULATOR_MODULE = "target_snowflake_audit.emulator"
+EMULATOR_MODULE = "archive_devkit.snowflake_emulator"
 
 
 class SnowflakeEmulatorProcess:

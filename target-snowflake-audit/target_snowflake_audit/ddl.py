@@ -1,7 +1,7 @@
 """SQL text for tables, columns, views, the stage and loading.
 
 Every statement is valid Snowflake SQL and the same for Snowflake and the local emulator
-(emulator.py makes the emulator run them), except `REMOVE`, which the loader tolerates failing.
+(the dev kit's patched emulator runs them), except `REMOVE`, which the loader tolerates failing.
 """
 
 from __future__ import annotations

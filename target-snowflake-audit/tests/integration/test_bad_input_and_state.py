@@ -13,12 +13,17 @@ from typing import Any
 
 import pytest
 import snowflake.connector.cursor
+from archive_devkit.singer_messages import (
+    record_message,
+    run_target,
+    schema_message,
+    singer_lines,
+    state_message,
+)
 from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchemaException
 from target_snowflake_audit.loader import Loader, LoadError
 from target_snowflake_audit.messages import BadInputError
 from target_snowflake_audit.target import TargetSnowflakeAudit
-
-from .conftest import record_message, run_target, schema_message, singer_lines, state_message
 
 PROPERTIES = {"ID": {"type": "string"}, "Amount": {"type": ["number", "null"]}}
 

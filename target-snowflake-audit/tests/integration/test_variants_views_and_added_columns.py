@@ -10,8 +10,9 @@ from typing import Any
 
 import snowflake.connector
 import snowflake.connector.cursor
+from archive_devkit.singer_messages import record_message, run_target, schema_message, singer_lines
 
-from .conftest import DATABASE, EMULATOR, record_message, run_target, schema_message, singer_lines
+from .conftest import DATABASE, EMULATOR
 
 PROPERTIES = {
     "ID": {"type": "string"},

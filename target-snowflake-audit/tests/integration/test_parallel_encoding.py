@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 import zstandard
+from archive_devkit.singer_messages import record_message, schema_message, state_message
 from fakesnow.transforms.stage import LOCAL_BUCKET_PATH
 from target_snowflake_audit.loader import Loader
 from target_snowflake_audit.messages import BadInputError
 from target_snowflake_audit.target import TargetSnowflakeAudit
 
-from .conftest import DATABASE, base_config, record_message, schema_message, state_message
+from .conftest import DATABASE, base_config
 
 PROPERTIES: dict[str, Any] = {
     "ID": {"type": "integer"},

@@ -5,13 +5,13 @@ fakesnow 0.12.1 is patched in this process (the target's SQL is the same for bot
 - COPY from CSV reads every field as text and casts it per column, honours `NULL_IF`,
   `EMPTY_FIELD_AS_NULL`, `COMPRESSION = ZSTD`, `DATE_FORMAT`, `TIMESTAMP_FORMAT` and the
   positional COPY transformation the target sends, and answers a COPY whose files were all
-  loaded before with Snowflake's `Copy executed with 0 files processed.` (emulator_copy.py);
+  loaded before with Snowflake's `Copy executed with 0 files processed.` (copy_from_csv.py);
 - qualified `CREATE TEMPORARY TABLE`, Snowflake's `TYPEOF` names, and the refusal of a
-  non-constant DEFAULT in `ALTER TABLE ... ADD COLUMN` (emulator_session.py).
+  non-constant DEFAULT in `ALTER TABLE ... ADD COLUMN` (session.py).
 
 What still differs is listed in the target's README.
 
-`python -m target_snowflake_audit.emulator -s --host 127.0.0.1 -p PORT` is a drop-in
+`python -m archive_devkit.snowflake_emulator -s --host 127.0.0.1 -p PORT` is a drop-in
 replacement for `fakesnow -s ...` (same arguments) that serves the patched emulator.
 
 fakesnow keeps every staged file in a temporary directory it creates at import and never
@@ -52,7 +52,7 @@ def apply_snowflake_behaviour() -> None:
         # Optional test-only dependency, imported only when the emulator is used.
         from fakesnow import cursor as fakesnow_cursor  # noqa: PLC0415
 
-        from target_snowflake_audit import emulator_copy, emulator_session  # noqa: PLC0415
+        from archive_devkit.snowflake_emulator import copy_from_csv, session  # noqa: PLC0415
 
         fakesnow_copy_into = fakesnow_cursor.copy_into  # type: ignore[attr-defined]
 
@@ -64,8 +64,8 @@ def apply_snowflake_behaviour() -> None:
             table_stages: Any,
             params: Any = None,
         ) -> str:
-            if emulator_copy.is_csv_copy(expr):
-                return emulator_copy.copy_csv_into(
+            if copy_from_csv.is_csv_copy(expr):
+                return copy_from_csv.copy_csv_into(
                     duck_conn, current_database, current_schema, expr, table_stages
                 )
             return fakesnow_copy_into(
@@ -76,7 +76,7 @@ def apply_snowflake_behaviour() -> None:
         fakesnow_transform = cursor_class._transform
 
         def transform(self: Any, expression: Any, params: Any) -> Any:
-            return fakesnow_transform(self, emulator_session.apply(expression, self._conn), params)
+            return fakesnow_transform(self, session.apply(expression, self._conn), params)
 
         fakesnow_cursor.copy_into = copy_into  # type: ignore[attr-defined]
         cursor_class._transform = transform  # type: ignore[method-assign]
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     import uvicorn  # noqa: PLC0415 - optional test-only dependency
     from fakesnow import instance  # noqa: PLC0415
 
-    parser = argparse.ArgumentParser(prog="python -m target_snowflake_audit.emulator")
+    parser = argparse.ArgumentParser(prog="python -m archive_devkit.snowflake_emulator")
     parser.add_argument("-s", "--server", action="store_true", help="serve HTTP (the only mode)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=0)
@@ -149,7 +149,3 @@ def main(argv: list[str] | None = None) -> None:
     server.should_exit = True
     thread.join()
     sys.exit(0 if server.started else 1)
-
-
-if __name__ == "__main__":
-    main()

@@ -26,7 +26,7 @@ _SCRIPT = textwrap.dedent(
     import json, os, pathlib, sys, tempfile
     import snowflake.connector
     from fakesnow.transforms import stage
-    from target_snowflake_audit.emulator import server
+    from archive_devkit.snowflake_emulator import server
 
     with server() as kwargs:
         connection = snowflake.connector.connect(**kwargs, database="D", schema="S")
@@ -71,7 +71,7 @@ def test_the_emulator_command_removes_its_stage_directory_on_sigterm() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     before = _buckets()
-    command = [sys.executable, "-m", "target_snowflake_audit.emulator", "-s"]
+    command = [sys.executable, "-m", "archive_devkit.snowflake_emulator", "-s"]
     process = subprocess.Popen(
         [*command, "--host", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
@@ -92,8 +92,8 @@ def test_the_emulator_command_removes_its_stage_directory_on_sigterm() -> None:
     assert not any(path.exists() for path in created)
 
 
-# The patched emulator reads CSV files as Snowflake does (emulator_copy.py), so exactness and
-# NULL handling can be tested locally.
+# The patched emulator reads CSV files as Snowflake does (the dev kit's
+# snowflake_emulator/copy_from_csv.py), so exactness and NULL handling can be tested locally.
 @pytest.fixture
 def session(schema_name: str) -> Iterator[Any]:
     """A cursor in a fresh schema of the shared emulator, with a stage."""

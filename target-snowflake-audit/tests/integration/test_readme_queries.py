@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .conftest import DATABASE, record_message, run_target, schema_message, singer_lines
+from archive_devkit.singer_messages import record_message, run_target, schema_message, singer_lines
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+from .conftest import DATABASE
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 # Words that may stand unquoted in SQL: keywords and functions (Snowflake upper-cases them too,
 # and they are not table or column names).
 SQL_WORDS = frozenset(

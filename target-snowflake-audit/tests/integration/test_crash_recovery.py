@@ -12,8 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-
-from .conftest import record_message, schema_message, singer_lines, state_message
+from archive_devkit.singer_messages import (
+    record_message,
+    schema_message,
+    singer_lines,
+    state_message,
+)
 
 RECORDS = 12_000
 STATE_EVERY = 500

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 import zstandard
+from archive_devkit.singer_messages import run_target, schema_message, singer_lines
 from fakesnow.transforms.stage import LOCAL_BUCKET_PATH
 from target_snowflake_audit.messages import SchemaViolationError
 
-from .conftest import DATABASE, run_target, schema_message, singer_lines
+from .conftest import DATABASE
 
 PROPERTIES = {
     "ID": {"type": "string"},

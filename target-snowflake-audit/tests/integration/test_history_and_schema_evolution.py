@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-
-from .conftest import record_message, run_target, schema_message, singer_lines
+from archive_devkit.singer_messages import record_message, run_target, schema_message, singer_lines
 
 PROPERTIES = {
     "ID": {"type": "string"},

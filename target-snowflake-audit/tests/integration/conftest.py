@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import io
-import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import snowflake.connector
-from target_snowflake_audit.emulator import server
-from target_snowflake_audit.target import TargetSnowflakeAudit
+from archive_devkit.snowflake_emulator import server
 
 DATABASE = "AUDIT_TEST"
 
@@ -74,39 +71,6 @@ def warehouse(schema_name: str) -> Iterator[Callable[[str], list[tuple[Any, ...]
 
     yield query
     connection.close()
-
-
-def singer_lines(*messages: dict[str, Any] | str) -> str:
-    """Render messages as Singer input (strings are passed through as raw lines)."""
-    return "".join((m if isinstance(m, str) else json.dumps(m)) + "\n" for m in messages)
-
-
-def schema_message(
-    stream: str, properties: dict[str, Any], keys: Iterable[str] = ("ID",)
-) -> dict[str, Any]:
-    return {
-        "type": "SCHEMA",
-        "stream": stream,
-        "key_properties": list(keys),
-        "schema": {"type": "object", "properties": properties},
-    }
-
-
-def record_message(stream: str, record: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"type": "RECORD", "stream": stream, "record": record, **extra}
-
-
-def state_message(value: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "STATE", "value": value}
-
-
-def run_target(config: dict[str, Any], text: str) -> tuple[TargetSnowflakeAudit, list[str]]:
-    """Run the target in-process; return it and the STATE lines it printed."""
-    target = TargetSnowflakeAudit(config=config)
-    stdout = io.StringIO()
-    with contextlib.redirect_stdout(stdout):
-        target.listen(io.StringIO(text))
-    return target, stdout.getvalue().splitlines()
 
 
 def pytest_configure(config: pytest.Config) -> None:

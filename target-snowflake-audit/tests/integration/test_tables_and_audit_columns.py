@@ -6,7 +6,13 @@ import hashlib
 import json
 from decimal import Decimal
 
-from .conftest import record_message, run_target, schema_message, singer_lines, state_message
+from archive_devkit.singer_messages import (
+    record_message,
+    run_target,
+    schema_message,
+    singer_lines,
+    state_message,
+)
 
 PROPERTIES = {
     "ID": {"type": "string"},

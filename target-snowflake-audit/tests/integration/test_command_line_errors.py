@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .conftest import record_message, schema_message, singer_lines
+from archive_devkit.singer_messages import record_message, schema_message, singer_lines
 
 EXECUTABLE = Path(sys.executable).parent / "target-snowflake-audit"
 PASSWORD = "Sn0w-pa55word-not-for-logs"
