@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from archive_devkit.append_only import assert_append_only
 from archive_devkit.local_stack import LocalStack
 from archive_devkit.pipeline import meltano_install
+from archive_devkit.snowflake_emulator.statement_audit import read_log
 
 # The e2e tests are not about Exact's rate limits (the tap's own tests are); a generous minutely
 # limit keeps CI fast while every other behaviour stays Exact's.
@@ -34,3 +36,5 @@ def stack(tmp_path: Path, meltano_plugins: None) -> Iterator[LocalStack]:
         work_dir=tmp_path / "stack", scale=E2E_SCALE, minutely_limit=E2E_MINUTELY_LIMIT
     ) as running:
         yield running
+    # The append-only audit over everything the target sent during the test.
+    assert_append_only(read_log(running.target_statement_log), expect_loads=False)

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 import snowflake.connector
+from archive_devkit.append_only import assert_append_only
 from archive_devkit.entities import STREAM_ENTITIES
 from archive_devkit.local_stack import SNOWFLAKE_DATABASE, SNOWFLAKE_SCHEMA
 from archive_devkit.paths import BIN_DIR, REPO_ROOT
+from archive_devkit.snowflake_emulator.statement_audit import read_log
 from archive_devkit.snowflake_process import SnowflakeEmulatorProcess
 
 QUERIES = REPO_ROOT / "examples" / "queries"
@@ -43,6 +45,8 @@ def test_make_demo_runs_the_whole_demo(meltano_plugins: None) -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
     assert " 0 mismatches" in output, output[-5000:]
+    # Everything the target sent during the demo (changes and deletes included) was a load.
+    assert_append_only(read_log(REPO_ROOT / ".demo" / "logs" / "target-statements.log"))
     # Every process the demo started has stopped: they all ran with the demo folder as cwd.
     assert processes_working_in(REPO_ROOT / ".demo") == []
     # What the demo left in its warehouse (.demo/snowflake), read back through the connector.

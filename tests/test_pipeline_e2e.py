@@ -18,6 +18,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from archive_devkit.append_only import assert_append_only
 from archive_devkit.entities import STREAM_ENTITIES
 from archive_devkit.local_stack import LocalStack
 from archive_devkit.paths import BIN_DIR, REPO_ROOT
@@ -29,6 +30,7 @@ from archive_devkit.pipeline import (
     warehouse_cursor,
 )
 from archive_devkit.reconcile import format_report
+from archive_devkit.snowflake_emulator.statement_audit import read_log
 
 pytestmark = pytest.mark.e2e
 
@@ -139,6 +141,8 @@ def test_changes_and_deletes_add_new_versions_and_tombstones(stack: LocalStack) 
     assert [Decimal(str(row[0])) for row in current_changed] == [Decimal("4321.09")]
     assert current_deleted == 0
     assert_reconciles(stack, "nl")
+    # A change and a delete were loaded as new rows: the target sent loads and nothing else.
+    assert_append_only(read_log(stack.target_statement_log))
 
 
 def meltano_state(stack: LocalStack, env: dict[str, str], state_id: str) -> dict:

@@ -59,7 +59,9 @@ class LocalStack(AbstractContextManager["LocalStack"]):
                     self.sandbox_args(region), logs / f"sandbox-{region}.log", cwd=self.work_dir
                 )
             self.snowflake = SnowflakeEmulatorProcess(
-                self.work_dir / "snowflake", logs / "snowflake-emulator.log"
+                self.work_dir / "snowflake",
+                logs / "snowflake-emulator.log",
+                statement_log=self.target_statement_log,
             )
         except BaseException:
             self.stop()
@@ -74,6 +76,11 @@ class LocalStack(AbstractContextManager["LocalStack"]):
     ) -> None:
         """Stop every process the stack started."""
         self.stop()
+
+    @property
+    def target_statement_log(self) -> Path:
+        """Every statement the target sent to this stack's emulator (the append-only audit)."""
+        return self.work_dir / "logs" / "target-statements.log"
 
     @property
     def meltano_sys_dir(self) -> Path:

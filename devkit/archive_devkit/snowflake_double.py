@@ -19,6 +19,8 @@ from target_snowflake_audit.connector import SnowflakeConnection
 from target_snowflake_audit.loader import Loader
 from target_snowflake_audit.staging import BatchFile, Compression
 
+from archive_devkit.append_only import forbidden_statements
+
 SETTINGS: dict[str, Any] = {
     "account": "a",
     "user": "u",
@@ -64,6 +66,8 @@ class SnowflakeDouble(SnowflakeConnection):
 
     def _execute_once(self, sql: str, params: Sequence[Any] | None) -> list[dict[str, Any]]:
         self.sent.append(sql)
+        # The append-only audit: the target never changes or removes what was loaded.
+        assert forbidden_statements([sql]) == [], sql
         if sql.startswith("PUT "):
             self.file_name = sql.split("'")[1].rsplit("/", 1)[-1]
             return [{"status": "UPLOADED"}]

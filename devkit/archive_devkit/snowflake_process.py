@@ -15,13 +15,20 @@ EMULATOR_MODULE = "archive_devkit.snowflake_emulator"
 class SnowflakeEmulatorProcess:
     """`python -m <emulator> -s` on a free loopback port, databases kept in `data_dir`."""
 
-    def __init__(self, data_dir: Path, log_path: Path | None = None) -> None:
-        """Start the emulator and wait until it listens."""
+    def __init__(
+        self, data_dir: Path, log_path: Path | None = None, statement_log: Path | None = None
+    ) -> None:
+        """Start the emulator and wait until it listens.
+
+        `statement_log` receives every statement the target sends (the append-only audit).
+        """
         data_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         log = log_path.open("a") if log_path is not None else subprocess.DEVNULL
         command = [sys.executable, "-m", EMULATOR_MODULE, "-s", "--host", "127.0.0.1"]
         command += ["-p", str(self.port), "-d", str(data_dir)]
+        if statement_log is not None:
+            command += ["--statement-log", str(statement_log)]
         self.process = subprocess.Popen(
             command,
             stdout=log,

@@ -25,10 +25,13 @@ import atexit
 import importlib
 import shutil
 import signal
+import socket
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 _patch_lock = threading.Lock()
@@ -52,8 +55,13 @@ def apply_snowflake_behaviour() -> None:
         # Optional test-only dependency, imported only when the emulator is used.
         from fakesnow import cursor as fakesnow_cursor  # noqa: PLC0415
 
-        from archive_devkit.snowflake_emulator import copy_from_csv, session  # noqa: PLC0415
+        from archive_devkit.snowflake_emulator import (  # noqa: PLC0415
+            copy_from_csv,
+            session,
+            statement_audit,
+        )
 
+        statement_audit.install(_web_module())
         fakesnow_copy_into = fakesnow_cursor.copy_into  # type: ignore[attr-defined]
 
         def copy_into(  # noqa: PLR0917 - fakesnow's signature
@@ -83,6 +91,27 @@ def apply_snowflake_behaviour() -> None:
         _patched = True
 
 
+def _web_module() -> Any:
+    """Fakesnow's web module (`fakesnow.server` also names a function; import it by name)."""
+    return importlib.import_module("fakesnow.server")
+
+
+def _start_in_thread(host: str, port: int) -> tuple[Any, threading.Thread]:
+    """Uvicorn serving the patched app from a thread (it then leaves signals alone)."""
+    import uvicorn  # noqa: PLC0415 - optional test-only dependency
+
+    config = uvicorn.Config(_web_module().app, host=host, port=port, log_level="warning")
+    web_server = uvicorn.Server(config)
+    thread = threading.Thread(target=web_server.run, name="snowflake emulator", daemon=True)
+    thread.start()
+    while thread.is_alive() and not web_server.started:
+        time.sleep(0.05)
+    if not web_server.started:
+        msg = f"the Snowflake emulator did not start on {host}:{port}"
+        raise RuntimeError(msg)
+    return web_server, thread
+
+
 @contextmanager
 def server(host: str = "127.0.0.1", port: int | None = None) -> Iterator[dict[str, Any]]:
     """Serve the patched emulator in a background thread.
@@ -92,18 +121,33 @@ def server(host: str = "127.0.0.1", port: int | None = None) -> Iterator[dict[st
         port: Port, or None for a free one.
 
     Yields:
-        Connection keyword arguments (host, port, protocol, user, password, account).
+        Connection keyword arguments (host, port, protocol, user, password, account), as
+        fakesnow's own `server()` gives them.
     """
-    import fakesnow  # noqa: PLC0415
-
     global _servers_running  # noqa: PLW0603 - counts servers sharing this process's stage dir
     apply_snowflake_behaviour()
+    if not port:
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port = int(probe.getsockname()[1])
+    web_server, thread = _start_in_thread(host, port)
     with _patch_lock:
         _servers_running += 1
     try:
-        with fakesnow.server(host=host, port=port) as kwargs:
-            yield dict(kwargs)
+        yield {
+            "user": "fake",
+            "password": "snow",
+            "account": "fakesnow",
+            "host": host,
+            "port": port,
+            "protocol": "http",
+            "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+            # no connector retries against a local server
+            "network_timeout": 1,
+        }
     finally:
+        web_server.should_exit = True
+        thread.join()
         with _patch_lock:
             _servers_running -= 1
             if not _servers_running:
@@ -115,37 +159,37 @@ def main(argv: list[str] | None = None) -> None:
 
     Unlike fakesnow 0.12.1's server, `-d PATH` is honoured: each database is a DuckDB file
     there, so the demo's warehouse outlives the demo (`.demo/snowflake`) and a later emulator
-    started on the same path reads it back.
+    started on the same path reads it back. `--statement-log PATH` appends every statement the
+    target sends (the append-only audit reads it).
     """
     import argparse  # noqa: PLC0415
 
-    import uvicorn  # noqa: PLC0415 - optional test-only dependency
-    from fakesnow import instance  # noqa: PLC0415
+    from fakesnow import instance  # noqa: PLC0415 - optional test-only dependency
 
     parser = argparse.ArgumentParser(prog="python -m archive_devkit.snowflake_emulator")
     parser.add_argument("-s", "--server", action="store_true", help="serve HTTP (the only mode)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, default=0)
     parser.add_argument("-d", "--db_path", default=None, help="keep databases in this folder")
+    parser.add_argument("--statement-log", default=None, help="append the target's SQL here")
     args = parser.parse_args(argv)
 
     apply_snowflake_behaviour()
+    if args.statement_log:
+        from archive_devkit.snowflake_emulator import statement_audit  # noqa: PLC0415
+
+        statement_audit.record_into(Path(args.statement_log))
     atexit.register(remove_staged_files)
-    # `fakesnow.server` names both a function and this module; import the module by name.
-    server_module: Any = importlib.import_module("fakesnow.server")
     if args.db_path:
-        server_module.shared_fs = instance.FakeSnow(db_path=args.db_path)
-    # Served from a thread (uvicorn then leaves signals alone); SIGINT or SIGTERM (how process
-    # managers and the demo stop it) stops it cleanly, so the clean-up above runs.
-    config = uvicorn.Config(server_module.app, host=args.host, port=args.port, log_level="info")
-    server = uvicorn.Server(config)
+        _web_module().shared_fs = instance.FakeSnow(db_path=args.db_path)
+    # SIGINT or SIGTERM (how process managers and the demo stop it) stops it cleanly, so the
+    # clean-up above runs.
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda _signum, _frame: stop.set())
-    thread = threading.Thread(target=server.run, name="snowflake emulator", daemon=True)
-    thread.start()
+    web_server, thread = _start_in_thread(args.host, args.port)
     while thread.is_alive() and not stop.wait(0.2):
         pass
-    server.should_exit = True
+    web_server.should_exit = True
     thread.join()
-    sys.exit(0 if server.started else 1)
+    sys.exit(0)

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 import snowflake.connector
-from archive_devkit.snowflake_emulator import server
+from archive_devkit.append_only import assert_append_only
+from archive_devkit.snowflake_emulator import server, statement_audit
 
 DATABASE = "AUDIT_TEST"
 
@@ -27,6 +28,14 @@ atexit.register(_stack.close)
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _stack.close()
+
+
+@pytest.fixture(autouse=True)
+def append_only_audit() -> Iterator[None]:
+    """Every test: no statement the target sent may UPDATE, DELETE, MERGE, TRUNCATE or DROP."""
+    before = len(statement_audit.statements())
+    yield
+    assert_append_only(statement_audit.statements()[before:], expect_loads=False)
 
 
 def base_config(schema: str) -> dict[str, Any]:
