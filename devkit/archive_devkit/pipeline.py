@@ -20,6 +20,7 @@ import snowflake.connector
 from archive_devkit.local_stack import LocalStack
 from archive_devkit.paths import BIN_DIR, REPO_ROOT
 from archive_devkit.reconcile import CalendarDates, Figure, reconcile
+from archive_devkit.record_reconcile import record_figures
 from archive_devkit.sandboxes import SandboxAdmin
 
 MELTANO = str(BIN_DIR / "meltano")
@@ -133,14 +134,21 @@ def warehouse_cursor(stack: LocalStack) -> Iterator[Any]:
 
 
 def reconcile_stack(stack: LocalStack, regions: tuple[str, ...] | None = None) -> list[Figure]:
-    """Every count, amount sum and calendar date of `regions` (default: all), against truth."""
+    """Every count, amount sum, calendar date and record of `regions` (default: all).
+
+    Counts, sums and dates against each sandbox's truth; then every record field by field
+    against the sandbox's canonical records (`record_reconcile`).
+    """
     truths: dict[str, dict[str, dict[str, Any]]] = {}
     dates: CalendarDates = {}
-    for region in regions or tuple(stack.sandboxes):
+    chosen = regions or tuple(stack.sandboxes)
+    for region in chosen:
         truths.update(stack.sandboxes[region].truth())
         dates.update(stack.sandboxes[region].admin("GET", "calendar_dates")["divisions"])
     with warehouse_cursor(stack) as cursor:
-        return reconcile(cursor, truths, dates)
+        figures = reconcile(cursor, truths, dates)
+        sandboxes = {region: stack.sandboxes[region] for region in chosen}
+        return figures + record_figures(cursor, sandboxes)
 
 
 def run_sql_file(cursor: Any, path: Path) -> tuple[list[str], list[tuple[Any, ...]]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from target_snowflake_audit.naming import snake_case
 
-from archive_devkit.entities import STREAM_ENTITIES
+from archive_devkit.entities import ROLE_TABLES, STREAM_ENTITIES, role_flag_column
 
 CalendarDates = dict[str, dict[str, dict[str, dict[str, str]]]]
 """Division code -> entity -> record key -> {date field: "YYYY-MM-DD"}."""
@@ -27,13 +27,17 @@ DATE_ENTITIES: dict[str, str] = {"customers": "Accounts", "suppliers": "Accounts
 
 @dataclass(frozen=True)
 class Figure:
-    """One compared number: a row count or an amount sum, for a table and division."""
+    """One compared number (a row count, an amount sum, records equal...) for a table/division.
+
+    `details` are readable lines saying what differs (record figures fill them).
+    """
 
     table: str
     division: str
     measure: str
     expected: Decimal
     actual: Decimal
+    details: tuple[str, ...] = ()
 
     @property
     def matches(self) -> bool:
@@ -44,9 +48,14 @@ class Figure:
 def warehouse_figures(
     cursor: Any, table: str, amount_columns: list[str]
 ) -> dict[str, dict[str, Decimal]]:
-    """Per division: row count and exact sums of `amount_columns` from `<table>__current`."""
+    """Per division: row count and exact sums of `amount_columns` from `<table>__current`.
+
+    An account table counts the accounts in its role only: later runs also carry accounts
+    that left the role, flagged false (the tap's README, customers / suppliers).
+    """
     select_list = ", ".join(['"_division_id"', *[f'"{name}"' for name in amount_columns]])
-    cursor.execute(f'SELECT {select_list} FROM "{table}__current"')  # noqa: S608 - names are ours
+    where = f' WHERE "{role_flag_column(table)}"' if table in ROLE_TABLES else ""
+    cursor.execute(f'SELECT {select_list} FROM "{table}__current"{where}')  # noqa: S608 - names are ours
     figures: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for row in cursor.fetchall():
         division = str(row[0])
@@ -74,10 +83,14 @@ def date_figures(
 
     Expected is the number of dates the sandbox holds; actual the number of `__current` rows
     whose DATE column holds exactly that day (a UTC instant cast to a date would be a day early
-    for every Amsterdam midnight and match none).
+    for every Amsterdam midnight and match none). The account tables are left to the
+    per-record comparison (`record_reconcile`), which knows their roles: the sandbox's dates
+    are those of every account.
     """
     figures: list[Figure] = []
     for table, entity in STREAM_ENTITIES.items():
+        if table in ROLE_TABLES:
+            continue
         source = DATE_ENTITIES.get(table, entity)
         by_division = {
             division: entities[source]
@@ -184,26 +197,29 @@ def format_report(figures: list[Figure]) -> str:
     """One line per table and division: rows and amount sums, sandbox vs warehouse, marked.
 
     Every figure is compared; the line shows the row count and the AmountDC sum (or the first
-    amount field) and says `yes` only when all of that line's figures match exactly.
+    amount field), how many other figures were compared (sums, dates, per-record checks), and
+    says `yes` only when all of that line's figures match exactly. Each mismatch follows, with
+    the lines saying what differs.
     """
     groups: dict[tuple[str, str], list[Figure]] = defaultdict(list)
     for fig in figures:
         groups[(fig.table, fig.division)].append(fig)
     header = (
         f"{'table':<36} {'division':>8} {'rows (sandbox/warehouse)':>25} "
-        f"{'amount sum (sandbox/warehouse)':>36} {'sums':>5}  match"
+        f"{'amount sum (sandbox/warehouse)':>36} {'other':>5}  match"
     )
     lines = [header, "-" * len(header)]
     for (table, division), group in groups.items():
-        rows = next(fig for fig in group if fig.measure == "rows")
-        sums = [fig for fig in group if fig.measure != "rows"]
+        rows = next((fig for fig in group if fig.measure == "rows"), None)
+        others = [fig for fig in group if fig.measure != "rows"]
+        sums = [fig for fig in others if fig.measure.startswith("sum(")]
         shown = next((fig for fig in sums if fig.measure == "sum(amount_dc)"), None)
         shown = shown or (sums[0] if sums else None)
         amount = f"{_money(shown.expected)} / {_money(shown.actual)}" if shown else ""
+        counted = f"{rows.expected} / {rows.actual}" if rows else ""
         mark = "yes" if all(fig.matches for fig in group) else "NO"
         lines.append(
-            f"{table:<36} {division:>8} {f'{rows.expected} / {rows.actual}':>25} "
-            f"{amount:>36} {len(sums):>5}  {mark}"
+            f"{table:<36} {division:>8} {counted:>25} {amount:>36} {len(others):>5}  {mark}"
         )
     mismatches = [fig for fig in figures if not fig.matches]
     for fig in mismatches:
@@ -211,6 +227,7 @@ def format_report(figures: list[Figure]) -> str:
             f"  mismatch: {fig.table} {fig.division} {fig.measure}: "
             f"sandbox {fig.expected}, warehouse {fig.actual}"
         )
+        lines.extend(f"    {detail}" for detail in fig.details)
     lines.append(
         f"{len(figures)} figures compared ({len(groups)} table/division pairs), "
         f"{len(mismatches)} mismatches"

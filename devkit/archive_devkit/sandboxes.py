@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from exact_sandbox import SandboxServer
@@ -79,6 +80,27 @@ class SandboxAdmin:
     def mutate(self, *operations: dict[str, Any]) -> list[dict[str, Any]]:
         """Create, update or delete records as users do in Exact."""
         return list(self.admin("POST", "mutate", {"operations": list(operations)})["results"])
+
+    def records(self, division: int, entity: str) -> dict[str, Any]:
+        """Every live record of `entity` in `division`, canonical (all pages of `records`)."""
+        answer = dict(self.admin("GET", f"records?division={division}&entity={entity}"))
+        records: list[dict[str, Any]] = list(answer["records"])
+        while answer.get("next_after") is not None:
+            after = quote(str(answer["next_after"]), safe="")
+            answer = dict(
+                self.admin("GET", f"records?division={division}&entity={entity}&after={after}")
+            )
+            records.extend(answer["records"])
+        return {**answer, "records": records}
+
+    def served(self, division: int, entity: str) -> list[dict[str, Any]]:
+        """Every served version of `entity` in `division` the opt-in log holds."""
+        return list(self.admin("GET", f"served?division={division}&entity={entity}")["served"])
+
+    def issued_tokens(self) -> list[str]:
+        """Every access token, refresh token and authorization code the sandbox handed out."""
+        answer = self.admin("GET", "issued_tokens")
+        return [token for tokens in answer.values() for token in tokens]
 
     def new_refresh_token(self) -> str:
         """A fresh token chain (as if the user authorized the app again)."""
