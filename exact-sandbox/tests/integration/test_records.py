@@ -26,7 +26,7 @@ def test_records_are_canonical_whatever_the_api_serves(own):
             "entity": "SalesInvoices",
             "id": invoice["InvoiceID"],
             "fields": {
-                "AmountDC": "1234.5",
+                "AmountDC": "1234.56",
                 "InvoiceDate": "2025-03-30T00:00:00",  # the day summer time starts
                 "Created": "2025-10-26T02:30:00",  # the hour winter time repeats: first one
                 "OrderDate": "2024-07-01T00:00:00",
@@ -37,7 +37,7 @@ def test_records_are_canonical_whatever_the_api_serves(own):
     )
     answer = records(own, "SalesInvoices", limit=5000)
     record = next(r for r in answer["records"] if r["InvoiceID"] == invoice["InvoiceID"])
-    assert record["AmountDC"] == "1234.5"
+    assert record["AmountDC"] == "1234.56"
     assert record["InvoiceDate"] == "2025-03-30"
     assert record["OrderDate"] == "2024-07-01"
     assert record["Created"] == "2025-10-26T00:30:00.000Z"
@@ -54,7 +54,7 @@ def test_records_are_canonical_whatever_the_api_serves(own):
         "salesinvoice/SalesInvoices",
         {"$select": "AmountDC,Created", "$filter": f"InvoiceID eq guid'{invoice['InvoiceID']}'"},
     ).json()["d"]["results"][0]
-    assert served["AmountDC"] == 1234.5
+    assert served["AmountDC"] == 1234.56
     assert served["Created"] == "/Date(1761445800000)/"  # 02:30 wall clock, read as UTC
 
 
