@@ -28,7 +28,7 @@ from typing import Any
 
 import snowflake.connector
 from archive_devkit.singer_messages import record_message, schema_message, state_message
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from .conftest import DATABASE, EMULATOR, base_config
@@ -171,6 +171,15 @@ def last_state(stdout: str) -> int:
 
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
+COMMITTED_THEN_STOPPED = Drawn(
+    [
+        Line(json.dumps(schema_message(STREAM, PROPERTIES)), "schema"),
+        Line(json.dumps(record_message(STREAM, {"ID": "a1", "Amount": 1.5})), "valid", "a1"),
+        Line(json.dumps(state_message({"position": 1})), "state", state=1),
+        Line("not json", "invalid"),
+        Line(json.dumps(record_message(STREAM, {"ID": "a2"})), "valid", "a2"),
+    ]
+)
 
 
 @settings(
@@ -180,6 +189,9 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(drawn=singer_input(), quarantine=st.booleans())
+# Always tried: a record still in an unflushed batch, a STATE, then a line that stops the run.
+@example(drawn=COMMITTED_THEN_STOPPED, quarantine=False)
+@example(drawn=COMMITTED_THEN_STOPPED, quarantine=True)
 def test_random_input_never_gives_a_traceback_and_never_loses_what_was_committed(
     tmp_path_factory: Any, drawn: Drawn, quarantine: bool
 ) -> None:
