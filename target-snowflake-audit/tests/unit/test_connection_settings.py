@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import random
 from typing import Any
 
+import backoff._jitter
+import backoff._sync
 import pytest
 from archive_devkit.key_pairs import PASSPHRASE, der, encrypted_pem, new_rsa_key
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -50,7 +53,9 @@ def rsa_key() -> rsa.RSAPrivateKey:
     return new_rsa_key()
 
 
-def _connection_with(failures: list[Exception], monkeypatch) -> SnowflakeConnection:
+def _connection_with(
+    failures: list[Exception], monkeypatch, **overrides: Any
+) -> SnowflakeConnection:
     settings = {
         "account": "a",
         "user": "u",
@@ -60,6 +65,7 @@ def _connection_with(failures: list[Exception], monkeypatch) -> SnowflakeConnect
         "schema": "s",
         "retry_max_attempts": 4,
         "retry_base_seconds": 0.001,
+        **overrides,
     }
     connection = SnowflakeConnection(settings, logging.getLogger("test"))
     monkeypatch.setattr(connection, "_open", lambda: _FlakyConnection(failures))
@@ -121,3 +127,45 @@ def test_sql_errors_are_not_retried(monkeypatch):
     with pytest.raises(sf_errors.ProgrammingError):
         connection.execute("SELEC 1")
     assert len(failures) == 1
+
+
+def _waits_for(failures: int, monkeypatch, **settings: Any) -> list[float]:
+    """The waits between attempts when `failures` transient errors precede the answer."""
+    waits: list[float] = []
+    monkeypatch.setattr(backoff._sync.time, "sleep", waits.append)
+    errors: list[Exception] = [sf_errors.ServiceUnavailableError(msg="503")] * failures
+    connection = _connection_with(errors, monkeypatch, **settings)
+    assert connection.execute("SELECT 42") == [{"answer": 42}]
+    return waits
+
+
+def test_retry_waits_double_from_the_configured_base_up_to_30_seconds(monkeypatch):
+    # Full jitter draws each wait uniformly below its ceiling; drawing the top of the range
+    # shows the ceilings: retry_base_seconds, doubled per attempt, capped at 30 s.
+    monkeypatch.setattr(backoff._jitter.random, "uniform", lambda low, high: high)
+    waits = _waits_for(6, monkeypatch, retry_max_attempts=7, retry_base_seconds=5.0)
+    assert waits == [5.0, 10.0, 20.0, 30.0, 30.0, 30.0]
+
+
+def test_retry_waits_are_jittered_below_their_ceiling(monkeypatch):
+    # Retries of many loaders must not arrive together: each wait is a different fraction of
+    # its ceiling, never above it.
+    random.seed(20261201)
+    waits = _waits_for(6, monkeypatch, retry_max_attempts=7, retry_base_seconds=5.0)
+    fractions = [
+        wait / ceiling for wait, ceiling in zip(waits, [5, 10, 20, 30, 30, 30], strict=True)
+    ]
+    assert all(0 <= fraction < 1 for fraction in fractions)
+    assert len({round(fraction, 6) for fraction in fractions}) == len(fractions)
+
+
+def test_retries_stop_after_the_configured_attempts(monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr(backoff._sync.time, "sleep", waits.append)
+    failures: list[Exception] = [sf_errors.ServiceUnavailableError(msg="503") for _ in range(9)]
+    connection = _connection_with(failures, monkeypatch, retry_max_attempts=3)
+
+    with pytest.raises(sf_errors.ServiceUnavailableError):
+        connection.execute("SELECT 42")
+    assert len(waits) == 2
+    assert len(failures) == 6  # three attempts were made, no more
