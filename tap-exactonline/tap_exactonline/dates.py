@@ -78,19 +78,29 @@ def _utc_hour_prefix(hour: int) -> str | None:
         return None
 
 
-def _convert(value: str) -> str | None:
-    """The full conversion of one value (any form Exact sends)."""
-    if not value.startswith(_PREFIX):
-        return value if value[:4].isdigit() else None
-    digits = value[len(_PREFIX) : value.index(")")]
-    # Exact may append an offset ("/Date(ms+0100)/"); the wall-clock reading is the same.
+def wall_clock_milliseconds(value: str) -> int | None:
+    """The number in Exact's ``/Date(ms)/`` (Amsterdam wall clock read as UTC), or None.
+
+    Exact may append an offset (``/Date(ms+0100)/``); the wall-clock reading is the same.
+    """
+    end = value.find(")")
+    digits = value[len(_PREFIX) : end if end >= 0 else len(value)]
     for sign in "+-":
         position = digits.find(sign, 1)
         if position > 0:
             digits = digits[:position]
     try:
-        milliseconds = int(digits)
+        return int(digits)
     except ValueError:
+        return None
+
+
+def _convert(value: str) -> str | None:
+    """The full conversion of one value (any form Exact sends)."""
+    if not value.startswith(_PREFIX):
+        return value if value[:4].isdigit() else None
+    milliseconds = wall_clock_milliseconds(value)
+    if milliseconds is None:
         return None
     wall_clock = _EPOCH + timedelta(milliseconds=milliseconds)
     try:

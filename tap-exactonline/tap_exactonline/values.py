@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tap_exactonline.dates import exact_date_to_utc
+from tap_exactonline.dates import exact_date_to_utc, wall_clock_milliseconds
 from tap_exactonline.schema import DateKind, Edm, ExactField
 
 logger = logging.getLogger("tap-exactonline")
@@ -121,15 +121,8 @@ def exact_date_to_calendar_date(value: str) -> tuple[str, bool] | None:
         The date text and whether the value was exactly midnight, or None if unreadable.
     """
     if value.startswith(_DATE_PREFIX):
-        digits = value[len(_DATE_PREFIX) : value.find(")")]
-        # Exact may append an offset ("/Date(ms+0100)/"); the wall-clock reading is the same.
-        for sign in "+-":
-            position = digits.find(sign, 1)
-            if position > 0:
-                digits = digits[:position]
-        try:
-            milliseconds = int(digits)
-        except ValueError:
+        milliseconds = wall_clock_milliseconds(value)
+        if milliseconds is None:
             return None
         days, within_day = divmod(milliseconds, _MS_PER_DAY)
         try:

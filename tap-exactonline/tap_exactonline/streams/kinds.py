@@ -134,13 +134,8 @@ class ModifiedStream(ExactStream):
         state["replication_key_value"] = signpost.isoformat()
 
 
-class FullTableStream(ExactStream):
-    """A standard endpoint without a usable change marker: every run reads it in full.
-
-    The rows are only emitted when the table differs from the last run (a digest of the
-    table is kept in the partition's state), so an unchanged table adds no rows downstream;
-    without state (a full refresh) the table is always emitted.
-    """
+class StandardTableStream(ExactStream):
+    """A standard endpoint read in full (no filter): the base of the two kinds below."""
 
     standard_path: ClassVar[str]
 
@@ -154,6 +149,15 @@ class FullTableStream(ExactStream):
         division = int(context["Division"]) if context else 0
         path = self.standard_path
         return full_table_plan(self.url(division, path), path, self.select(path))
+
+
+class FullTableStream(StandardTableStream):
+    """A standard endpoint without a usable change marker: every run reads it in full.
+
+    The rows are only emitted when the table differs from the last run (a digest of the
+    table is kept in the partition's state), so an unchanged table adds no rows downstream;
+    without state (a full refresh) the table is always emitted.
+    """
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
@@ -181,7 +185,7 @@ class FullTableStream(ExactStream):
         return unchanged
 
 
-class ParentModifiedStream(ExactStream):
+class ParentModifiedStream(StandardTableStream):
     """Lines whose endpoint has no ``Modified``, followed through their parents' ``Modified``.
 
     Exact documents neither ``Modified`` nor ``Created`` on purchaseentry/PurchaseEntryLines.
@@ -189,21 +193,13 @@ class ParentModifiedStream(ExactStream):
     run (an edit of a line is an edit of its entry) and read those parents' lines.
     """
 
-    standard_path: ClassVar[str]
     parent_path: ClassVar[str]
     parent_key: ClassVar[str]
 
-    @classmethod
-    @override
-    def endpoint_paths(cls) -> tuple[str, ...]:
-        return (cls.standard_path,)
-
     @override
     def read_plan(self, context: Context | None) -> ReadPlan:
-        division = int(context["Division"]) if context else 0
-        path = self.standard_path
-        plan = full_table_plan(self.url(division, path), path, self.select(path))
-        return ReadPlan(plan.url, plan.params, True, f"{path} (full)")
+        plan = super().read_plan(context)
+        return ReadPlan(plan.url, plan.params, True, f"{self.standard_path} (full)")
 
     @override
     def read_rows(self, context: Context | None, division: int | None) -> Iterator[dict[str, Any]]:
