@@ -13,7 +13,7 @@ PACKAGES := exact-sandbox tap-exactonline target-snowflake-audit
 EDITABLES := -e ./exact-sandbox[test] -e ./devkit -e ./tap-exactonline[test] -e ./target-snowflake-audit[test]
 SOURCES := exact-sandbox/exact_sandbox tap-exactonline/tap_exactonline target-snowflake-audit/target_snowflake_audit devkit/archive_devkit
 
-.PHONY: venv test test-fast lint typecheck pytest demo benchmarks clean
+.PHONY: venv test test-fast lint typecheck pytest demo chaos benchmarks clean
 
 $(BIN)/.installed: constraints.txt requirements-dev.txt devkit/pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ test-fast: lint typecheck
 demo: venv
 	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
 
+# The pipeline under seeded faults, kills and edits, then every invariant checked (under 10
+# minutes); e.g. `make chaos CHAOS_ARGS="--seed 7 --rounds 6"`, or `--short` as `make test` runs it.
+chaos: venv
+	$(BIN)/python scripts/chaos.py $(CHAOS_ARGS)
+
 # Figures, not tests. Sizes can be changed, e.g. `make benchmarks TARGET_BENCH_ARGS="--rows 200000"`.
 benchmarks: venv
 	$(BIN)/python benchmarks/sandbox_throughput.py $(SANDBOX_BENCH_ARGS)
@@ -49,4 +54,4 @@ benchmarks: venv
 	$(BIN)/python benchmarks/target_throughput.py $(TARGET_BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .meltano .demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .meltano .demo .chaos .pytest_cache .mypy_cache .ruff_cache

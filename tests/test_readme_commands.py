@@ -31,6 +31,11 @@ EXERCISED: dict[str, str] = {
     "make demo": "test_make_demo_runs_the_whole_demo (tests/test_demo.py)",
     "make test": ".ci/run (CI runs exactly this command)",
     "make benchmarks": "test_benchmarks_print_their_figures (tests/test_demo.py)",
+    "make chaos": (
+        "test_make_chaos_short_form_holds_every_invariant (tests/test_chaos.py) runs it with"
+        " CHAOS_ARGS=--short; the full form is run by hand (see the README's figures)"
+    ),
+    'make chaos CHAOS_ARGS="--seed 7 --rounds 6"': "the same code as `make chaos`, longer",
     'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"': (
         "test_fernet_key_command_prints_a_valid_key"
     ),
