@@ -119,7 +119,7 @@ def report(error: BaseException, args: Sequence[str]) -> ExitCode:
         TargetSnowflakeError,
         redact,
     )
-    from target_snowflake_audit.messages import BadInputError  # noqa: PLC0415
+    from target_snowflake_audit.rejections import BadInputError  # noqa: PLC0415
 
     if isinstance(error, BadInputError):
         code, line = ExitCode.BAD_INPUT, f"{error}. {error.hint}"

@@ -1,11 +1,12 @@
-"""Hands RECORD lines to worker processes in chunks and applies the results in input order.
+"""The one RECORD path: lines collected per sink into chunks, encoded, applied in input order.
 
 The main process only splits the input and reads each line's message type and stream; whole
-RECORD lines are collected per sink into chunks, and each chunk is validated and rendered by a
-worker (workers.py). Results are taken strictly in submission order, so rows reach their batch
-file in input order and `_sequence` follows the input. A chunk never spans two batches: its
-`_batch_id` and `_sequence` range are fixed when it is submitted, and the batch is drained when
-the rows submitted to it reach the batch size.
+RECORD lines (or the records stream maps made of them) are collected per sink into chunks, and
+each chunk is validated and rendered by `encode_chunk` (workers.py): in a pool of worker
+processes, or in this process when `parallel_workers` is 0. Results are taken strictly in
+submission order, so rows reach their batch file in input order and `_sequence` follows the
+input. A chunk never spans two batches: its `_batch_id` and `_sequence` range are fixed when it
+is submitted, and the batch is drained when the rows submitted to it reach the batch size.
 
 A STATE message is queued behind the chunks holding the records received before it and handled
 when they are applied, so frequent STATE messages do not stall the workers; other messages
@@ -27,7 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from target_snowflake_audit.workers import ChunkJob, EncodedChunk, encode_chunk, init_worker
+from target_snowflake_audit.workers import (
+    ChunkJob,
+    EncodedChunk,
+    MappedRecord,
+    encode_chunk,
+    init_worker,
+)
 
 if TYPE_CHECKING:
     from target_snowflake_audit.sinks import AuditSink
@@ -59,6 +66,9 @@ class Chunk:
     capacity: int
     line_numbers: list[int] = field(default_factory=list)
     lines: list[str | bytes] = field(default_factory=list)
+    """The input lines (what a rejected line is reported and quarantined with)."""
+    records: list[str | bytes | MappedRecord] | None = None
+    """What is encoded when stream maps made records of the lines; None: the lines."""
     batch_id: str = ""
     result: Future[EncodedChunk] | EncodedChunk | None = None
 
@@ -84,13 +94,16 @@ class RecordDispatcher:
         """Set up; no process starts before the first full chunk.
 
         Args:
-            workers: Worker processes to start (at least 1).
+            workers: Worker processes to start; 0 encodes every chunk in this process.
             chunk_rows: Lines per chunk.
             keep_going: Encode past a rejected line (quarantine) instead of stopping there.
             on_result: Applies a chunk's result (called in submission order).
             on_batch_full: Called when the rows submitted to a sink's batch reach its size.
         """
-        self._workers = max(1, workers)
+        self._workers = max(0, workers)
+        # Encoded chunks allowed to wait before the oldest is applied: in this process a chunk
+        # is encoded when submitted, so it is applied at once.
+        self._max_in_flight = self._workers * _IN_FLIGHT_PER_WORKER
         self._chunk_rows = max(1, chunk_rows)
         self._keep_going = keep_going
         self._on_result = on_result
@@ -107,7 +120,7 @@ class RecordDispatcher:
 
     @property
     def workers(self) -> int:
-        """Worker processes the pool starts."""
+        """Worker processes the pool starts (0: none, chunks are encoded in this process)."""
         return self._workers
 
     @property
@@ -120,20 +133,31 @@ class RecordDispatcher:
         """Whether no line is waiting to be encoded or applied."""
         return not self._open and not self._in_flight
 
-    def add(self, sink: AuditSink, line_number: int, line: str | bytes) -> None:
+    def add(
+        self,
+        sink: AuditSink,
+        line_number: int,
+        line: str | bytes,
+        mapped: MappedRecord | None = None,
+    ) -> None:
         """Queue one RECORD line of a sink.
 
         Args:
             sink: The stream's sink.
             line_number: The input line number (for errors).
             line: The whole input line.
+            mapped: The record a stream map made of the line (None: the line is the record).
         """
         chunk = self._open.get(sink)
         if chunk is None:
             room = sink.max_size - sink.batch_rows - self._in_flight_rows[sink]
             chunk = self._open[sink] = Chunk(sink, max(1, min(self._chunk_rows, room)))
+            if mapped is not None:
+                chunk.records = []
         chunk.line_numbers.append(line_number)
         chunk.lines.append(line)
+        if chunk.records is not None:
+            chunk.records.append(line if mapped is None else mapped)
         self._lines_taken += 1
         if len(chunk.lines) >= chunk.capacity:
             self._submit(chunk)
@@ -150,6 +174,9 @@ class RecordDispatcher:
             action()
             return
         self._submit_open()
+        if not self._in_flight:  # every chunk was encoded and applied in this process
+            action()
+            return
         self._in_flight.append(action)
 
     def flush(self) -> None:
@@ -191,12 +218,15 @@ class RecordDispatcher:
         job = ChunkJob(
             key=key,
             spec=sink.encoder_spec,
-            lines=chunk.lines,
+            lines=chunk.lines if chunk.records is None else chunk.records,
             first_sequence=first_sequence,
             batch_id=chunk.batch_id,
             keep_going=self._keep_going,
+            sync_started_at=sink.sdc_sync_started_at,
         )
-        if self._pool is not None or self._lines_taken >= self._chunk_rows * _POOL_AFTER_CHUNKS:
+        if self._pool is not None or (
+            self._workers > 0 and self._lines_taken >= self._chunk_rows * _POOL_AFTER_CHUNKS
+        ):
             job = dataclasses.replace(job, spill_dir=str(self._spill_dir(sink)))
             chunk.result = self._start_pool().submit(encode_chunk, job)
         else:
@@ -204,7 +234,7 @@ class RecordDispatcher:
         self._in_flight.append(chunk)
         self._chunks_in_flight += 1
         self._in_flight_rows[sink] += count
-        while self._chunks_in_flight > self._workers * _IN_FLIGHT_PER_WORKER:
+        while self._chunks_in_flight > self._max_in_flight:
             self._complete_oldest()
 
     def _spill_dir(self, sink: AuditSink) -> Path:

@@ -15,73 +15,44 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, Protocol, cast
 
 import msgspec
-from singer_sdk.exceptions import (
-    InvalidInputLine,
-    MissingKeyPropertiesError,
-    RecordsWithoutSchemaException,
-)
 from singer_sdk.singerlib.encoding import GenericSingerReader
 from typing_extensions import override
 
-from target_snowflake_audit.workers import decode_json, decode_json_floats
+from target_snowflake_audit.rejections import (
+    BadInputError,
+    rejection_error,
+    sdk_rejection,
+)
+from target_snowflake_audit.workers import RejectionKind, decode_json, decode_json_floats
 
 
-class BadInputError(Exception):
-    """Bad Singer input; the message names the input line and the stream."""
+class TerminationRequested(SystemExit):
+    """A termination signal arrived: raised between messages, so a stop never cuts one in half.
 
-    hint = (
-        "Fix the tap's output, or set on_invalid_record: quarantine to load bad lines into "
-        '"_rejected_records" and go on'
-    )
-    """What the user can do about it (the command line adds it to the message)."""
+    A SystemExit, so that raised before the target listens it simply ends the process with
+    128 + the signal number.
+    """
 
-    def __init__(self, reason: str, *, line_number: int, stream: str | None) -> None:
-        """Build the message.
+    def __init__(self, signum: int) -> None:
+        """Record the signal.
 
         Args:
-            reason: What is wrong.
-            line_number: 1-based input line.
-            stream: The stream, when known.
+            signum: The signal number.
         """
-        where = f"input line {line_number}"
-        if stream is not None:
-            where += f" (stream {stream!r})"
-        super().__init__(f"{where}: {reason}")
-        self.reason = reason
-        self.line_number = line_number
-        self.stream = stream
-
-
-class InvalidJSONLineError(BadInputError, InvalidInputLine):
-    """A line is not a JSON Singer message."""
-
-
-class RecordBeforeSchemaError(BadInputError, RecordsWithoutSchemaException):
-    """A RECORD arrived before its stream's SCHEMA."""
-
-    hint = (
-        "A tap must send a stream's SCHEMA message before its RECORDs: fix the tap, or set "
-        'on_invalid_record: quarantine to load such lines into "_rejected_records" and go on'
-    )
-
-
-class SchemaViolationError(BadInputError):
-    """A record does not match its stream's schema."""
-
-
-class MissingKeyPropertyError(BadInputError, MissingKeyPropertiesError):
-    """A record lacks a key property."""
+        super().__init__(128 + signum)
+        self.signum = signum
 
 
 logger = logging.getLogger("target-snowflake-audit")
-InvalidLineHandler = Callable[[int, str, str], None]
+BadInputHandler = Callable[[RejectionKind, str, int, "str | None"], None]
+"""Called with (kind, reason, line number, stream) for a bad line; raises to stop the run."""
 
 
 class RecordLineHandler(Protocol):
     """Takes RECORD lines undecoded (to encode them elsewhere) and flushes them."""
 
-    def take_record_line(self, stream: object, line_number: int, line: str | bytes) -> bool:
-        """Take a RECORD line of a stream; False leaves it to the ordinary path."""
+    def take_record_line(self, stream: object, line_number: int, line: str | bytes) -> None:
+        """Take a RECORD line of a stream (its `stream` as sent, maybe not a string)."""
         ...  # pragma: no cover
 
     def flush_record_lines(self) -> None:
@@ -183,19 +154,42 @@ def line_text(line: str | bytes) -> str:
 
 
 def _offer_record_line(handler: RecordLineHandler, number: int, line: str | bytes) -> bool:
-    """Offer a RECORD line to the handler; flush it before any other line.
+    """Hand a RECORD line to the handler; flush the lines it holds before any other line.
 
     Returns:
-        Whether the handler took the line.
+        Whether the line was a RECORD (and was taken).
     """
     try:
         envelope = _ENVELOPE_DECODER.decode(line)
     except msgspec.DecodeError:
-        envelope = None  # the ordinary path reports what is wrong
+        envelope = None  # the ordinary path decodes it again (or reports what is wrong)
     if envelope is not None and envelope.type == "RECORD":
-        return handler.take_record_line(envelope.stream, number, line)
+        handler.take_record_line(envelope.stream, number, line)
+        return True
     if envelope is None or envelope.type != "STATE":
         handler.flush_record_lines()  # a STATE is queued behind the taken lines instead
+    return False
+
+
+def _handed_over(
+    handler: RecordLineHandler,
+    message: dict[str, Any],
+    callback: Callable[[dict[Any, Any]], None],
+    number: int,
+    line: str | bytes,
+) -> bool:
+    """Hand a decoded RECORD (or a STATE, queued behind the records) to the handler.
+
+    Returns:
+        Whether the handler took the message.
+    """
+    if message["type"] == "RECORD":
+        # A line the fast decoder refused but the json module reads (lone surrogates).
+        handler.take_record_line(message.get("stream"), number, line)
+        return True
+    if message["type"] == "STATE" and "value" in message:
+        handler.after_record_lines(functools.partial(callback, message))
+        return True
     return False
 
 
@@ -204,6 +198,8 @@ class LineNumberingReader(GenericSingerReader[str]):
 
     A UTF-8 input is read as bytes (the JSON decoder works on bytes directly, which saves
     decoding every line into a str first); the line text is decoded only when reported.
+    While a line is being handled, `busy` is true: a termination signal arriving then sets
+    `stop_signal`, and the reader raises TerminationRequested once the line is done.
     """
 
     def __init__(self) -> None:
@@ -211,10 +207,16 @@ class LineNumberingReader(GenericSingerReader[str]):
         super().__init__()
         self.line_number = 0
         self._line: str | bytes = ""
-        self.on_invalid_line: InvalidLineHandler | None = None
-        """Called with (line number, text, reason) for a non-JSON line; raises to stop."""
+        self.on_bad_input: BadInputHandler | None = None
+        """Quarantines a bad line, or raises to stop the run (None: always raise)."""
         self.record_lines: RecordLineHandler | None = None
-        """Offered every RECORD line before it is decoded."""
+        """Takes every RECORD line before it is decoded (None: the SDK's callback does)."""
+        self.busy = False
+        """Whether a line (or the end of input, see the target) is being handled now."""
+        self.stop_signal: int | None = None
+        """A termination signal that arrived while busy, acted on after the line."""
+        self.on_termination: Callable[[int], None] | None = None
+        """Stops the run after a termination signal (None: TerminationRequested ends it)."""
 
     @property
     def line_text(self) -> str:
@@ -248,45 +250,76 @@ class LineNumberingReader(GenericSingerReader[str]):
         source = file_input or self.default_input
         binary = _utf8_buffer(source) or _stdin_buffer(source)
         lines: Iterable[str | bytes] = source if binary is None else _binary_lines(binary)
-        deserialize = self.deserialize_json
-        record_lines = self.record_lines
-        for number, line in enumerate(lines, start=1):
-            self.line_number = number
-            self._line = line
-            if not line.strip():
-                continue
-            if record_lines is not None and _offer_record_line(record_lines, number, line):
-                stats["RECORD"] += 1
-                continue
-            try:
-                message = deserialize(line)
-            except ValueError as exc:
-                # (UnicodeDecodeError, for bytes that are not UTF-8, is a ValueError too.)
-                reason = f"invalid JSON: {exc}"
-                if self.on_invalid_line is None:
-                    raise InvalidJSONLineError(reason, line_number=number, stream=None) from None
-                self.on_invalid_line(number, self.line_text, reason)
-                continue
-            message_type = message["type"]
-            callback = callbacks.get(message_type)
-            if callback is None:
-                reason = f"unknown message type {message_type!r}"
-                raise BadInputError(reason, line_number=number, stream=message.get("stream"))
-            if record_lines is not None and message_type == "STATE" and "value" in message:
-                record_lines.after_record_lines(functools.partial(callback, message))
-                stats[message_type] += 1
-                continue
-            try:
-                callback(message)
-            except BadInputError:
+        try:
+            for number, line in enumerate(lines, start=1):
+                self.line_number = number
+                self._line = line
+                if not line.strip():
+                    continue
+                self.busy = True
+                try:
+                    message_type = self._handle_line(number, line, callbacks)
+                finally:
+                    self.busy = False
+                if message_type is not None:
+                    stats[message_type] += 1
+                if self.stop_signal is not None:
+                    raise TerminationRequested(self.stop_signal)
+        except TerminationRequested as stop:
+            # Raised here after a line, or by the signal handler while waiting for input.
+            if self.on_termination is None:
                 raise
-            except (InvalidInputLine, KeyError) as exc:
-                raise BadInputError(
-                    f"malformed {message_type} message: {exc}",
-                    line_number=number,
-                    stream=message.get("stream"),
-                ) from exc
-            stats[message_type] += 1
-        if record_lines is not None:
-            record_lines.flush_record_lines()
+            self.on_termination(stop.signum)
+            raise
+        if self.record_lines is not None:
+            self.record_lines.flush_record_lines()
         return stats
+
+    def _handle_line(
+        self,
+        number: int,
+        line: str | bytes,
+        callbacks: dict[str, Callable[[dict[Any, Any]], None]],
+    ) -> str | None:
+        """Route one line; return its message type (None: rejected)."""
+        record_lines = self.record_lines
+        if record_lines is not None and _offer_record_line(record_lines, number, line):
+            return "RECORD"
+        try:
+            message = self.deserialize_json(line)
+        except ValueError as exc:
+            # (UnicodeDecodeError, for bytes that are not UTF-8, is a ValueError too.)
+            self._bad_input(RejectionKind.INVALID_JSON, f"invalid JSON: {exc}", number, None)
+            return None
+        message_type = str(message["type"])
+        stream = message.get("stream")
+        stream = stream if isinstance(stream, str) else None
+        callback = callbacks.get(message_type)
+        if callback is None:
+            reason = f"unknown message type {message_type!r}"
+            self._bad_input(RejectionKind.UNKNOWN_TYPE, reason, number, stream)
+            return None
+        if record_lines is not None and _handed_over(record_lines, message, callback, number, line):
+            return message_type
+        try:
+            callback(message)
+        except BadInputError:
+            raise
+        except Exception as exc:
+            kind = sdk_rejection(exc)
+            if kind is None:
+                raise
+            reason = str(exc)
+            if message_type != "RECORD":
+                kind, reason = (
+                    RejectionKind.MALFORMED_MESSAGE,
+                    f"malformed {message_type} message: {exc}",
+                )
+            self._bad_input(kind, reason, number, stream)
+            return None
+        return message_type
+
+    def _bad_input(self, kind: RejectionKind, reason: str, number: int, stream: str | None) -> None:
+        if self.on_bad_input is None:
+            raise rejection_error(kind, reason, line_number=number, stream=stream)
+        self.on_bad_input(kind, reason, number, stream)

@@ -132,6 +132,15 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         description="How long to keep trying to log in",
     ),
     th.Property(
+        "sdk_fast_paths",
+        th.BooleanType,
+        default=True,
+        description=(
+            "Use the target's record path and queued STATE writes (sdk_hooks.py); false runs "
+            "RECORD messages through the Singer SDK's own path, to compare after an SDK upgrade"
+        ),
+    ),
+    th.Property(
         "retry_base_seconds",
         th.NumberType,
         default=1.0,

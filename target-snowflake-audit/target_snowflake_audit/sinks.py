@@ -25,7 +25,7 @@ from target_snowflake_audit.types import (
     kind_from_information_schema,
 )
 from target_snowflake_audit.values import canonical_bytes, utc_now
-from target_snowflake_audit.workers import EncodedChunk
+from target_snowflake_audit.workers import SDC_PROPERTIES, EncodedChunk
 
 DEFAULT_BATCH_SIZE_ROWS = 100_000
 DEFAULT_BATCH_MAX_BYTES = 512 * 1024 * 1024
@@ -54,6 +54,9 @@ class _BatchingSink(Sink):
         self.table = table_name(stream_name)
         self._batch: tuple[str, BatchFile] | None = None
         self._max_bytes = int(target.config.get("batch_max_bytes") or DEFAULT_BATCH_MAX_BYTES)
+        # With `sdk_fast_paths` off the SDK's own record path calls process_record and writes
+        # STATE as soon as drain_all() returns, so batches load before process_batch returns.
+        self.sdk_record_path = not bool(target.config.get("sdk_fast_paths", True))
         super().__init__(target, stream_name, schema, key_properties)
 
     @property
@@ -117,7 +120,10 @@ class _BatchingSink(Sink):
             )
             self.logger.info("Loaded %d rows into %s (batch %s)", loaded, self.table, batch_id)
 
-        self.loader.pipeline.submit(load)
+        if self.sdk_record_path:
+            load()
+        else:
+            self.loader.pipeline.submit(load)
 
     @override
     def activate_version(self, new_version: int) -> None:
@@ -137,7 +143,32 @@ class _BatchingSink(Sink):
 
 
 class AuditSink(_BatchingSink):
-    """Appends every record of one stream to its table, with audit columns."""
+    """Appends every record of one stream to its table, with audit columns.
+
+    Records reach the batch file two ways: encoded in chunks by the target's record path
+    (`write_encoded`), or one by one from the SDK's own record path (`process_record`, with
+    `sdk_fast_paths` off). Both use the same compiled encoder.
+    """
+
+    @property
+    @override
+    def include_sdc_metadata_properties(self) -> bool:
+        # The SDK's own record path carries `time_extracted` and the table version to a sink
+        # only as `_sdc_*` record metadata, so it is asked for on that path; the columns stay
+        # those of `add_record_metadata` (see _loaded_properties).
+        return self.sdk_record_path or bool(self.config.get("add_record_metadata", False))
+
+    @property
+    def sdc_sync_started_at(self) -> int | None:
+        """`_sdc_sync_started_at` when `add_record_metadata` is on, else None (no metadata)."""
+        return self.sync_started_at if self.config.get("add_record_metadata", False) else None
+
+    def _loaded_properties(self) -> dict[str, Any]:
+        properties: dict[str, Any] = dict(self.schema.get("properties") or {})
+        if not self.config.get("add_record_metadata", False):
+            for name in SDC_PROPERTIES:
+                properties.pop(name, None)
+        return properties
 
     @override
     def setup(self) -> None:
@@ -145,7 +176,8 @@ class AuditSink(_BatchingSink):
             msg = f"stream {self.stream_name!r} would load into the reserved table {self.table!r}"
             raise TargetSnowflakeError(msg)
         config = self.config
-        properties: dict[str, Any] = self.schema.get("properties") or {}
+        properties = self._loaded_properties()
+        self._received: dict[str, Any] | None = None
         try:
             columns = self._reconcile_columns(properties)
         except sf_errors.ProgrammingError as exc:
@@ -175,8 +207,6 @@ class AuditSink(_BatchingSink):
         self.file_columns = [*columns.values(), *ddl.STAGED_AUDIT_COLUMNS]
         self.encoder = self.encoder_spec.build()
         self._sequence = self.loader.sequence_counter(self.stream_name)
-        self._include_sdc = self.include_sdc_metadata_properties
-        self._encode_record = self.encoder.encode_record
 
     def _reconcile_columns(self, properties: Mapping[str, Any]) -> dict[str, Column]:
         """Create or evolve the table and return the column each property loads into."""
@@ -234,27 +264,37 @@ class AuditSink(_BatchingSink):
         table = connection.qualified(self.table)
         connection.execute(ddl.create_current_view(view, table, replace=replace))
 
+    def receive(self, record: dict[str, Any]) -> None:
+        """Keep a record as the SDK's record path hands it to `get_sink` (see target.py).
+
+        That is the record as received (after stream maps), before the SDK strips or adds
+        `_sdc_*` properties and parses date-times into objects: what `_document`,
+        `_record_hash` and every column are made of, on either path.
+        """
+        self._received = dict(record)
+
     @override
     def process_record(self, record: dict[str, Any], context: dict[str, Any]) -> None:
-        """Validate the record and append its row to the batch file.
-
-        `context` carries message-level values from the target: `time_extracted`,
-        `deleted_at` (the record's `_sdc_deleted_at`, captured before any stripping) and
-        `version`.
+        """Validate a record from the SDK's own record path and append its row to the batch.
 
         Raises:
             RecordRejected: The record does not match the schema.
         """
-        batch = self._batch or self._open_batch()
+        received, self._received = self._received, None
+        if received is None:  # pragma: no cover - the SDK calls get_sink(record=...) first
+            received = record
+        time_extracted = _as_text(record.get("_sdc_extracted_at"))
         document = None
-        if self._include_sdc:
-            document = canonical_bytes(record)
-            record = self._with_sdc_metadata(record, context)
+        values = received
+        if self.config.get("add_record_metadata", False):
+            document = canonical_bytes(received)
+            values = {**received, **{name: _as_text(record.get(name)) for name in SDC_PROPERTIES}}
+        batch = self._batch or self._open_batch()
         batch[1].write_line(
-            self._encode_record(
-                record,
-                time_extracted=context.get("time_extracted"),
-                deleted_at=context.get("deleted_at"),
+            self.encoder.encode_record(
+                values,
+                time_extracted=time_extracted,
+                deleted_at=received.get("_sdc_deleted_at"),
                 sequence=next(self._sequence),
                 batch_id=batch[0],
                 document=document,
@@ -279,25 +319,6 @@ class AuditSink(_BatchingSink):
     def sequence(self) -> SequenceCounter:
         """The stream's `_sequence` counter."""
         return self._sequence
-
-    @property
-    def parallel_capable(self) -> bool:
-        """Whether records may be encoded by worker processes (no per-record enrichment)."""
-        return not self._include_sdc
-
-    def _with_sdc_metadata(
-        self, record: dict[str, Any], context: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        enriched = dict(record)
-        received_at = utc_now()
-        enriched["_sdc_extracted_at"] = context.get("time_extracted")
-        enriched["_sdc_received_at"] = received_at
-        enriched["_sdc_batched_at"] = received_at
-        enriched["_sdc_deleted_at"] = context.get("deleted_at")
-        enriched["_sdc_sequence"] = int(datetime.datetime.now(datetime.UTC).timestamp() * 1000)
-        enriched["_sdc_table_version"] = context.get("version")
-        enriched["_sdc_sync_started_at"] = self.sync_started_at
-        return enriched
 
     @override
     def process_batch(self, context: dict[str, Any]) -> None:
@@ -342,3 +363,10 @@ class QuarantineSink(_BatchingSink):
     @override
     def process_batch(self, context: dict[str, Any]) -> None:
         self._load_batch(context, ddl.REJECTED_COLUMNS, loaded_at=False)
+
+
+def _as_text(value: Any) -> Any:
+    """A date-time the SDK parsed into an object, back as ISO 8601 text."""
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return value

@@ -1,55 +1,37 @@
-"""The target: settings, message handling and the command line."""
+"""The target: its settings, wiring, and the routing of RECORD lines to the one RECORD path."""
 
 from __future__ import annotations
 
-import copy
 import os
 import shutil
-import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
-from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
-from singer_sdk import Target
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.mapper import SameRecordTransform, StreamMap
 from singer_sdk.sinks import Sink
 from typing_extensions import override
 
 from target_snowflake_audit.connector import SettingsError, SnowflakeConnection
-from target_snowflake_audit.ddl import REJECTED_TABLE
 from target_snowflake_audit.dispatch import Chunk, RecordDispatcher, spill_dir
 from target_snowflake_audit.loader import Loader
-from target_snowflake_audit.messages import (
-    BadInputError,
-    InvalidJSONLineError,
-    LineNumberingReader,
-    MissingKeyPropertyError,
-    RecordBeforeSchemaError,
-    SchemaViolationError,
-    line_text,
-)
+from target_snowflake_audit.messages import LineNumberingReader, line_text
+from target_snowflake_audit.pipeline import LoadPipeline
+from target_snowflake_audit.quarantine import QuarantinePolicy
+from target_snowflake_audit.record_routes import RecordRouter
+from target_snowflake_audit.rejections import BadInputError
+from target_snowflake_audit.sdk_hooks import SDKHooks
 from target_snowflake_audit.settings import CONFIG_SCHEMA, DEFAULT_CHUNK_ROWS, DEFAULT_MAX_WORKERS
 from target_snowflake_audit.sinks import AuditSink, QuarantineSink
-from target_snowflake_audit.values import MissingKeyProperty, RecordRejected
-from target_snowflake_audit.workers import EncodedChunk, RejectionKind
-
-# The error reported for each kind of line a worker rejects (MALFORMED: plain BadInputError).
-_REJECTION_ERRORS: dict[str, type[BadInputError]] = {
-    RejectionKind.SCHEMA: SchemaViolationError,
-    RejectionKind.MISSING_KEY: MissingKeyPropertyError,
-    RejectionKind.INVALID_JSON: InvalidJSONLineError,
-}
-
-# Quarantined input is loaded like a stream, through a sink registered under this name (a tap
-# stream of the same name is refused by AuditSink, since it would load into the same table).
-_QUARANTINE_STREAM = REJECTED_TABLE
+from target_snowflake_audit.workers import (
+    EncodedChunk,
+    RejectionKind,
+)
 
 
-class TargetSnowflakeAudit(Target):
+class TargetSnowflakeAudit(SDKHooks):
     """Append-only Singer target that turns Snowflake into an audit log."""
 
     name = "target-snowflake-audit"
@@ -81,27 +63,28 @@ class TargetSnowflakeAudit(Target):
     @override
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.quarantine = QuarantinePolicy(
+            self,
+            quarantine=self.config.get("on_invalid_record", "fail") == "quarantine",
+            stop=self._stop_at_bad_input,
+            logger=self.logger,
+        )
         # Cheap to build: worker processes start only once a chunk of lines has filled up.
         self.dispatcher = RecordDispatcher(
             workers=self._workers,
             chunk_rows=int(self.config.get("parallel_chunk_rows") or DEFAULT_CHUNK_ROWS),
-            keep_going=self._quarantine,
+            keep_going=self.quarantine.quarantine,
             on_result=self._apply_chunk,
             on_batch_full=self._drain_full_batches,
         )
         if isinstance(self.message_reader, LineNumberingReader):
-            self.message_reader.on_invalid_line = self._reject_line
-            if self._workers > 0:
+            self.message_reader.on_bad_input = self._reject_current_line
+            self.message_reader.on_termination = self.stop_after_signal
+            if self.fast_paths:
                 self.message_reader.record_lines = self
         self._owned_staging_dir: Path | None = None
-        self._registering_quarantine = False
-        # Stream maps known to pass records through unchanged, by id (the map is kept so the
-        # id cannot be reused); one entry per SCHEMA message.
-        self._pass_through: dict[int, tuple[StreamMap, bool]] = {}
-        # Sinks whose RECORD lines go to the dispatcher, by stream (None: ordinary path);
-        # forgotten before every non-RECORD message, since a SCHEMA may replace a sink.
-        self._parallel_sinks: dict[object, AuditSink | None] = {}
-        # Set when a worker's rows filled a batch by bytes; drained before the next line.
+        self.router = RecordRouter(self, self.dispatcher, self._reject)
+        # Set when a chunk's rows filled a batch (by bytes); drained before the next line.
         self._drain_requested = False
 
     @property
@@ -111,44 +94,26 @@ class TargetSnowflakeAudit(Target):
             return int(configured)
         return min(os.cpu_count() or 1, DEFAULT_MAX_WORKERS)
 
-    def take_record_line(self, stream: object, line_number: int, line: str | bytes) -> bool:
-        """Queue a RECORD line for a worker when its stream allows it (see dispatch.py).
+    # The record path (messages.RecordLineHandler): the reader hands over every RECORD line.
+
+    def take_record_line(self, stream: object, line_number: int, line: str | bytes) -> None:
+        """Route a RECORD line to its stream's chunk, or reject it.
 
         Args:
-            stream: The message's `stream`.
+            stream: The message's `stream`, as sent.
             line_number: The input line number.
             line: The whole line.
-
-        Returns:
-            Whether the line was taken (False: the ordinary per-message path handles it).
         """
-        if stream in self._parallel_sinks:
-            sink = self._parallel_sinks[stream]
-        else:
-            sink = self._parallel_sinks[stream] = self._parallel_sink(stream)
-        if sink is None:
-            return False
-        self.dispatcher.add(sink, line_number, line)
+        self.router.route(stream, line_number, line)
         if self._drain_requested:
             self._drain_all_batches()
-        return True
-
-    def _parallel_sink(self, stream: object) -> AuditSink | None:
-        """The sink of a stream whose records pass through unchanged, else None."""
-        if not isinstance(stream, str):
-            return None
-        stream_maps = self.mapper.stream_maps.get(stream)
-        if not stream_maps or len(stream_maps) != 1 or not self._passes_through(stream_maps[0]):
-            return None
-        sink = self._sinks_active.get(stream_maps[0].stream_alias)
-        return sink if isinstance(sink, AuditSink) and sink.parallel_capable else None
 
     def flush_record_lines(self) -> None:
         """Apply every queued RECORD line (before any other message and at the end)."""
-        self._parallel_sinks.clear()
+        self.router.forget()
         if not self.dispatcher.idle:
             self.dispatcher.flush()
-            if any(sink.is_full for sink in self._sinks_active.values()):
+            if self._drain_requested:
                 self._drain_all_batches()
 
     def after_record_lines(self, action: Callable[[], None]) -> None:
@@ -173,15 +138,16 @@ class TargetSnowflakeAudit(Target):
             # Rows filling a batch are drained at dispatch; `batch_max_bytes` shows only here.
             self._drain_requested = self._drain_requested or sink.is_full
         for rejection in encoded.rejections:
-            error = _REJECTION_ERRORS.get(rejection.kind, BadInputError)(
+            if self.quarantine.stops_at(rejection.kind):
+                # Lines after this one are not loaded: the run stops here.
+                self.dispatcher.abandon()
+            self.quarantine.reject(
+                rejection.kind,
                 rejection.reason,
                 line_number=chunk.line_numbers[rejection.index],
                 stream=sink.stream_name,
+                raw_text=line_text(chunk.lines[rejection.index]),
             )
-            if not self._quarantine:
-                # Lines after this one are not loaded: the run stops here.
-                self.dispatcher.abandon()
-            self._reject(error, raw_text=line_text(chunk.lines[rejection.index]))
 
     def _drain_all_batches(self) -> None:
         """Load every open batch, records still in chunks included, then write STATE.
@@ -192,6 +158,47 @@ class TargetSnowflakeAudit(Target):
         self.dispatcher.flush()
         self._drain_requested = False
         self.drain_all()
+
+    # Bad input (the table is in rejections.py, the policy in quarantine.py).
+
+    def _reject(
+        self,
+        kind: RejectionKind,
+        line_number: int,
+        stream: str | None,
+        line: str | bytes,
+        reason: str = "",
+    ) -> None:
+        self.quarantine.reject(
+            kind, reason, line_number=line_number, stream=stream, raw_text=line_text(line)
+        )
+
+    def _reject_current_line(
+        self, kind: RejectionKind, reason: str, line_number: int, stream: str | None
+    ) -> None:
+        """A bad line the reader found (it keeps the line's text)."""
+        reader = self.message_reader
+        text = reader.line_text if isinstance(reader, LineNumberingReader) else ""
+        self.quarantine.reject(kind, reason, line_number=line_number, stream=stream, raw_text=text)
+
+    def _stop_at_bad_input(self, error: BadInputError) -> NoReturn:
+        """Load what arrived before the bad line (and emit the last STATE received before it).
+
+        Then stop: nothing valid is lost and the tap can resume from that state. The error
+        itself is reported once, by the command line (cli.py).
+        """
+        self.logger.info(
+            "Bad input on line %d: loading what arrived before it, then stopping",
+            error.line_number,
+        )
+        try:
+            self._drain_all_batches()
+            self.wait_for_loads()
+        finally:
+            self.close()
+        raise error
+
+    # Sinks and loading.
 
     @cached_property
     def loader(self) -> Loader:
@@ -210,183 +217,64 @@ class TargetSnowflakeAudit(Target):
         loader.start()
         return loader
 
-    @property
-    def _line_number(self) -> int:
-        reader = self.message_reader
-        return reader.line_number if isinstance(reader, LineNumberingReader) else 0
-
-    @property
-    def _line_text(self) -> str:
-        reader = self.message_reader
-        return reader.line_text if isinstance(reader, LineNumberingReader) else ""
-
-    @property
-    def _quarantine(self) -> bool:
-        return bool(self.config.get("on_invalid_record", "fail") == "quarantine")
-
     @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:
-        if self._registering_quarantine:
+        if self.quarantine.registering:
             return QuarantineSink
         return super().get_sink_class(stream_name)
 
-    def _reject(self, error: BadInputError, *, raw_text: str | None = None) -> None:
-        """Quarantine bad input, or commit everything before it and stop."""
-        if not self._quarantine:
-            # Load what arrived before the bad line (and emit the last STATE received before
-            # it), then stop: nothing valid is lost and the tap can resume from that state.
-            # The error itself is reported once, by the command line (cli.py).
-            self.logger.info(
-                "Bad input on line %d: loading what arrived before it, then stopping",
-                error.line_number,
-            )
-            try:
-                self._drain_all_batches()
-                self._wait_for_loads()
-            finally:
-                self._close()
-            raise error
-        self.logger.warning("Quarantined %s", error)
-        if not self.sink_exists(_QUARANTINE_STREAM):
-            self._registering_quarantine = True
-            try:
-                self.add_sink(_QUARANTINE_STREAM, copy.deepcopy(QuarantineSink.SCHEMA), [])
-            finally:
-                self._registering_quarantine = False
-        sink = self.get_sink(_QUARANTINE_STREAM)
-        sink.process_record(
-            {
-                "stream": error.stream,
-                "line_number": error.line_number,
-                "reason": error.reason,
-                "raw_text": (self._line_text if raw_text is None else raw_text).rstrip("\n"),
-            },
-            {},
+    @override
+    def get_sink(
+        self,
+        stream_name: str,
+        *,
+        record: dict[str, Any] | None = None,
+        schema: dict[str, Any] | None = None,
+        key_properties: Sequence[str] | None = None,
+    ) -> Sink:
+        sink = super().get_sink(
+            stream_name, record=record, schema=schema, key_properties=key_properties
         )
-        sink.tally_record_read()
-        if sink.is_full:
-            self.drain_one(sink)
+        if record is not None and isinstance(sink, AuditSink):
+            # Only the SDK's own record path passes the record (sdk_fast_paths off): the
+            # sink keeps it as received, before the SDK strips `_sdc_*` and parses dates.
+            sink.receive(record)
+        return sink
 
-    def _reject_line(self, line_number: int, text: str, reason: str) -> None:
-        _ = text  # the reader keeps the current line text; _reject reads it from there
-        self._reject(BadInputError(reason, line_number=line_number, stream=None))
-
-    # The one private SDK hook this target overrides (an abstract method of the SDK's
-    # plugin base). The SDK version strips `_sdc_*` fields (tombstones included) unless
-    # add_record_metadata is on, then validates with jsonschema and parses every date-time;
-    # here `_sdc_deleted_at` is captured first and validation is the sink's compiled encoder.
+    @property
     @override
-    def _process_record_message(self, message_dict: dict[str, Any]) -> None:
-        # The hot path: keep the work per record small (about 30 columns are checked and
-        # rendered per record elsewhere; this is just the routing around it).
-        stream_name = message_dict.get("stream")
-        raw_record = message_dict.get("record")
-        if not isinstance(stream_name, str) or not isinstance(raw_record, dict):
-            error = BadInputError(
-                "RECORD message needs a 'stream' string and a 'record' object",
-                line_number=self._line_number,
-                stream=stream_name if isinstance(stream_name, str) else None,
-            )
-            self._reject(error)
-            return
-        stream_maps = self.mapper.stream_maps.get(stream_name)
-        if stream_maps is None:
-            self._reject(
-                RecordBeforeSchemaError(
-                    "RECORD received before the stream's SCHEMA",
-                    line_number=self._line_number,
-                    stream=stream_name,
-                )
-            )
-            return
-        context = {
-            "time_extracted": message_dict.get("time_extracted"),
-            "deleted_at": raw_record.get("_sdc_deleted_at"),
-            "version": message_dict.get("version"),
-        }
-        single = len(stream_maps) == 1
-        for stream_map in stream_maps:
-            if single and self._passes_through(stream_map):
-                record: dict[str, Any] | None = raw_record
-            else:
-                record = stream_map.transform(raw_record if single else copy.copy(raw_record))
-            if record is None:
-                continue
-            sink = self.get_sink(stream_map.stream_alias, record=record)
-            try:
-                sink.process_record(record, context)
-            except MissingKeyProperty as exc:
-                self._reject(
-                    MissingKeyPropertyError(
-                        str(exc), line_number=self._line_number, stream=stream_name
-                    )
-                )
-                continue
-            except RecordRejected as exc:
-                self._reject(
-                    SchemaViolationError(
-                        str(exc), line_number=self._line_number, stream=stream_name
-                    )
-                )
-                continue
-            sink.tally_record_read()
-            sink.record_counter_metric.increment()
-            if sink.is_full:
-                # Drain every sink, not just the full one: the SDK emits STATE only after
-                # drain_all, so this makes a long backfill resumable at each batch boundary.
-                self.logger.info("Batch for stream %r is full; loading all batches", stream_name)
-                self._drain_all_batches()
+    def load_pipeline(self) -> LoadPipeline | None:
+        return self.loader.pipeline if "loader" in self.__dict__ else None
 
-    def _passes_through(self, stream_map: StreamMap) -> bool:
-        """Whether a stream map returns records unchanged (no stream maps, no flattening)."""
-        known = self._pass_through.get(id(stream_map))
-        if known is None or known[0] is not stream_map:
-            passes = type(stream_map) is SameRecordTransform and not stream_map.flattening_enabled
-            known = self._pass_through[id(stream_map)] = (stream_map, passes)
-        return known[1]
-
-    # The second private SDK hook: the SDK writes STATE right after drain_all() returns, but
-    # batches load in the background (pipeline.py), so the STATE is queued behind them and
-    # written by the load worker once everything received before it is committed.
     @override
-    def _write_state_message(self, state: dict[str, Any]) -> None:
-        if "loader" not in self.__dict__:
-            super()._write_state_message(state)
-            return
-        write = super()._write_state_message
-        self.loader.pipeline.submit(lambda: write(state))
+    def abandon_queued_records(self) -> None:
+        self.dispatcher.abandon()
 
     @override
     def process_endofpipe(self) -> None:
+        reader = (
+            self.message_reader if isinstance(self.message_reader, LineNumberingReader) else None
+        )
+        if reader is not None:
+            reader.busy = True  # a signal now waits until everything received is loaded
         try:
             super().process_endofpipe()
-            self._wait_for_loads()
+            self.wait_for_loads()
         finally:
-            self._close()
+            self.close()
+            if reader is not None:
+                reader.busy = False
+        if reader is not None and reader.stop_signal is not None:
+            self.logger.warning("Everything received is loaded; stopping as signalled")
+            raise SystemExit(128 + reader.stop_signal)
 
-    # The SDK's SIGTERM/SIGINT handler drains every sink and exits with status 0 at once: the
-    # loads it starts run in the background here, so they would be cut off, and 0 would tell a
-    # scheduler that the run finished. This one drops the records still in worker chunks (their
-    # STATE was not handled yet), loads everything else, writes the STATE that covers it, and
-    # exits with 128 + the signal number.
     @override
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        self.logger.warning(
-            "Received signal %d: loading the records received so far, then stopping", signum
-        )
-        try:
-            self.dispatcher.abandon()
-            self.drain_all(is_endofpipe=True)
-            self._wait_for_loads()
-        finally:
-            self._close()
-        sys.exit(128 + signum)
-
-    def _wait_for_loads(self) -> None:
+    def wait_for_loads(self) -> None:
         if "loader" in self.__dict__:
             self.loader.pipeline.wait()
 
-    def _close(self) -> None:
+    @override
+    def close(self) -> None:
         self.dispatcher.close()
         if "loader" in self.__dict__:
             self.loader.pipeline.close()

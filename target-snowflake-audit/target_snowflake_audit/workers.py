@@ -10,6 +10,8 @@ only what encoding needs, so a worker starts quickly and stays small.
 from __future__ import annotations
 
 import ctypes
+import datetime
+import enum
 import json
 import os
 import signal
@@ -22,7 +24,12 @@ from typing import Any
 import msgspec
 
 from target_snowflake_audit.records import EncoderSpec, RowEncoder
-from target_snowflake_audit.values import MissingKeyProperty, RecordRejected
+from target_snowflake_audit.values import (
+    MissingKeyProperty,
+    RecordRejected,
+    canonical_bytes,
+    utc_now,
+)
 
 # msgspec decodes a Singer line about 2.5 times faster than the json module. Numbers with a
 # fraction or exponent become Decimals with the exact digits sent (a float would turn
@@ -36,15 +43,31 @@ _MAX_ENCODERS = 256
 _PR_SET_PDEATHSIG = 1
 
 MALFORMED_RECORD = "RECORD message needs a 'stream' string and a 'record' object"
+# The SDK's record metadata properties (Sink._add_sdc_metadata_to_schema, singer-sdk 0.54.9).
+SDC_PROPERTIES = (
+    "_sdc_extracted_at",
+    "_sdc_received_at",
+    "_sdc_batched_at",
+    "_sdc_deleted_at",
+    "_sdc_sequence",
+    "_sdc_table_version",
+    "_sdc_sync_started_at",
+)
 
 
-class RejectionKind:
-    """Why a line of a chunk was not encoded."""
+class RejectionKind(enum.StrEnum):
+    """Every kind of bad input (rejections.py maps each to its error and whether it stops a run).
+
+    Workers report the first four; the target's reader and record routing the rest.
+    """
 
     SCHEMA = "schema"
     MISSING_KEY = "missing_key"
     MALFORMED = "malformed"
     INVALID_JSON = "invalid_json"
+    BEFORE_SCHEMA = "before_schema"
+    UNKNOWN_TYPE = "unknown_type"
+    MALFORMED_MESSAGE = "malformed_message"
 
 
 @dataclass(frozen=True)
@@ -53,8 +76,7 @@ class Rejection:
 
     index: int
     """Position of the line in the chunk."""
-    kind: str
-    """A RejectionKind value."""
+    kind: RejectionKind
     reason: str
 
 
@@ -108,14 +130,25 @@ def decode_json(line: str | bytes) -> Any:
 
 
 @dataclass(frozen=True)
+class MappedRecord:
+    """A record a stream map produced in the target process, with its message's fields."""
+
+    record: dict[str, Any]
+    time_extracted: Any
+    deleted_at: Any
+    """The `_sdc_deleted_at` of the record as received, before any map could drop it."""
+    version: Any
+
+
+@dataclass(frozen=True)
 class ChunkJob:
     """What a worker needs to encode one chunk (sent to it pickled)."""
 
     key: str
     """Identifies the spec (the sink); the compiled encoder is reused per key."""
     spec: EncoderSpec
-    lines: Sequence[str | bytes]
-    """RECORD message lines of one stream, in input order."""
+    lines: Sequence[str | bytes | MappedRecord]
+    """RECORD message lines of one stream (or records stream maps produced), in input order."""
     first_sequence: int
     """`_sequence` of the first line; line i gets first_sequence + i."""
     batch_id: str
@@ -125,6 +158,59 @@ class ChunkJob:
     """Write the encoded lines to a file here rather than return them: handing back a
     megabyte through the pool's pipe costs the target process about three times the CPU of
     reading it from a file (measured), and the target compresses every row itself."""
+    sync_started_at: int | None = None
+    """Add the SDK's `_sdc_*` record metadata (`add_record_metadata`), with this
+    `_sdc_sync_started_at`; None: records are loaded as received."""
+
+
+def with_sdc_metadata(
+    record: dict[str, Any],
+    *,
+    time_extracted: Any,
+    deleted_at: Any,
+    version: Any,
+    sync_started_at: int,
+) -> dict[str, Any]:
+    """Return the record with the SDK's `_sdc_*` metadata properties added.
+
+    The same properties as the SDK's `Sink._add_sdc_metadata_to_record` (singer-sdk 0.54.9),
+    with the received and batched times rendered canonically.
+    """
+    enriched = dict(record)
+    received_at = utc_now()
+    enriched["_sdc_extracted_at"] = time_extracted
+    enriched["_sdc_received_at"] = received_at
+    enriched["_sdc_batched_at"] = received_at
+    enriched["_sdc_deleted_at"] = deleted_at
+    enriched["_sdc_sequence"] = int(datetime.datetime.now(datetime.UTC).timestamp() * 1000)
+    enriched["_sdc_table_version"] = version
+    enriched["_sdc_sync_started_at"] = sync_started_at
+    return enriched
+
+
+def _message_fields(
+    item: str | bytes | MappedRecord,
+) -> tuple[dict[str, Any], Any, Any, Any] | None:
+    """A chunk item's record, `time_extracted`, `_sdc_deleted_at` and `version`.
+
+    Returns:
+        The fields, or None when the line is not a message with a `record` object.
+
+    Raises:
+        ValueError: The line is not valid JSON.
+    """
+    if isinstance(item, MappedRecord):
+        return item.record, item.time_extracted, item.deleted_at, item.version
+    message = decode_json(item)
+    record = message.get("record") if isinstance(message, dict) else None
+    if not isinstance(record, dict):
+        return None
+    return (
+        record,
+        message.get("time_extracted"),
+        record.get("_sdc_deleted_at"),
+        message.get("version"),
+    )
 
 
 def encode_chunk(job: ChunkJob) -> EncodedChunk:
@@ -143,22 +229,34 @@ def encode_chunk(job: ChunkJob) -> EncodedChunk:
             _ENCODERS.clear()
         encoder = _ENCODERS[key] = spec.build()
     encode = encoder.encode_record
+    started_at = job.sync_started_at
     rows: list[str] = []
     rejections: list[Rejection] = []
     for index, line in enumerate(job.lines):
         try:
-            message = decode_json(line)
-            record = message.get("record") if isinstance(message, dict) else None
-            if not isinstance(record, dict):
+            fields = _message_fields(line)
+            if fields is None:
                 rejections.append(Rejection(index, RejectionKind.MALFORMED, MALFORMED_RECORD))
             else:
+                record, time_extracted, deleted_at, version = fields
+                document = None
+                if started_at is not None:
+                    document = canonical_bytes(record)
+                    record = with_sdc_metadata(
+                        record,
+                        time_extracted=time_extracted,
+                        deleted_at=deleted_at,
+                        version=version,
+                        sync_started_at=started_at,
+                    )
                 rows.append(
                     encode(
                         record,
-                        time_extracted=message.get("time_extracted"),
-                        deleted_at=record.get("_sdc_deleted_at"),
+                        time_extracted=time_extracted,
+                        deleted_at=deleted_at,
                         sequence=first_sequence + index,
                         batch_id=batch_id,
+                        document=document,
                     )
                 )
                 continue

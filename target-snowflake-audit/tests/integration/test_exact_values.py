@@ -15,7 +15,7 @@ import pytest
 import zstandard
 from archive_devkit.singer_messages import run_target, schema_message, singer_lines
 from fakesnow.transforms.stage import LOCAL_BUCKET_PATH
-from target_snowflake_audit.messages import SchemaViolationError
+from target_snowflake_audit.rejections import SchemaViolationError
 
 from .conftest import DATABASE
 

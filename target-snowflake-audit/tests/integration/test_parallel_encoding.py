@@ -15,8 +15,9 @@ import pytest
 import zstandard
 from archive_devkit.singer_messages import record_message, schema_message, state_message
 from fakesnow.transforms.stage import LOCAL_BUCKET_PATH
+from singer_sdk import Target
 from target_snowflake_audit.loader import Loader
-from target_snowflake_audit.messages import BadInputError
+from target_snowflake_audit.rejections import BadInputError
 from target_snowflake_audit.target import TargetSnowflakeAudit
 
 from .conftest import DATABASE, base_config
@@ -252,3 +253,20 @@ def test_chunks_handed_over_through_files_are_deleted_as_they_are_compressed(
     # whatever the length of the run.
     assert max(waiting) <= 2 * 3 + 1
     assert list(staging.rglob("*")) == []  # and nothing is left at the end
+
+
+def test_zero_workers_take_the_one_record_path_in_the_target_process(
+    config, warehouse, monkeypatch
+):
+    def sdk_record_path(self: Any, message: dict[str, Any]) -> None:
+        raise AssertionError("a RECORD went through the SDK's record path")
+
+    monkeypatch.setattr(Target, "_process_record_message", sdk_record_path)
+    settings = {"parallel_workers": 0, "parallel_chunk_rows": 50}
+    target, states = _run({**config, **settings}, _messages(400, state_every=100))
+
+    assert target.dispatcher.workers == 0
+    assert not target.dispatcher.pool_started
+    assert multiprocessing.active_children() == []
+    assert json.loads(states[-1]) == {"sent": 400}
+    assert _loaded_ids(warehouse) == set(range(400))

@@ -185,10 +185,10 @@ def _read(data: bytes, *, binary: bool) -> list[tuple[int, str]]:
     def record(message: dict[str, Any]) -> None:
         seen.append((reader.line_number, str(message["n"])))
 
-    def invalid(number: int, text: str, reason: str) -> None:
-        seen.append((number, f"bad {text!r} {reason[:12]}"))
+    def invalid(kind: str, reason: str, number: int, stream: str | None) -> None:
+        seen.append((number, f"bad {reader.line_text!r} {reason[:12]}"))
 
-    reader.on_invalid_line = invalid
+    reader.on_bad_input = invalid
     source: io.TextIOBase
     if binary:
         source = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
