@@ -13,6 +13,9 @@ Applied to each statement before fakesnow translates it to DuckDB:
 - `ALTER TABLE ... ADD COLUMN ... DEFAULT <not a constant>` is refused, as Snowflake refuses
   it ("Only adding a column as a constant is supported";
   GH:snowflakedb/terraform-provider-snowflake#3095, sql-reference/sql/alter-table).
+- `STRIP_NULL_VALUE(v[i])::VARCHAR` is the element's text, SQL NULL for a JSON null
+  (sql-reference/functions/strip_null_value); fakesnow reads `v[i]::VARCHAR` that way already,
+  but casts STRIP_NULL_VALUE's result as JSON text (quotes included).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ def apply(expression: exp.Expr, session: Any) -> exp.Expr:
     for copy_grants in expression.find_all(exp.CopyGrantsProperty):
         copy_grants.pop()
     expression = expression.transform(_typeof, copy=False)
+    expression = expression.transform(_strip_null_value_as_text, copy=False)
     return _temporary_tables(expression, session)
 
 
@@ -85,6 +89,16 @@ def _typeof(node: exp.Expr) -> exp.Expr:
     for json_kind, snowflake_kind in _TYPEOF_NAMES.items():
         case = case.when(exp.Literal.string(json_kind), exp.Literal.string(snowflake_kind))
     return case
+
+
+def _strip_null_value_as_text(node: exp.Expr) -> exp.Expr:
+    if (
+        isinstance(node, exp.Cast)
+        and isinstance(node.this, exp.StripNullValue)
+        and node.to.is_type(*exp.DataType.TEXT_TYPES)
+    ):
+        node.set("this", node.this.this)
+    return node
 
 
 def _key(table: exp.Table, session: Any) -> tuple[str, str, str]:
