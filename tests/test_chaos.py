@@ -23,10 +23,15 @@ SUMMARY = re.compile(
 
 
 def test_make_chaos_short_form_holds_every_invariant(meltano_plugins, tmp_path):
-    env = {**os.environ, "PATH": f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}"}
+    # Under `make test` the parent make exports MAKEFLAGS with -w, and the nested make would
+    # print "Leaving directory" after the summary line.
+    inherited = {
+        k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}
+    }
+    env = {**inherited, "PATH": f"{BIN_DIR}{os.pathsep}{os.environ.get('PATH', '')}"}
     arguments = f"--short --skip-install --work-dir {tmp_path / 'chaos'}"
     done = subprocess.run(
-        ["make", "chaos", f"CHAOS_ARGS={arguments}"],
+        ["make", "--no-print-directory", "chaos", f"CHAOS_ARGS={arguments}"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
