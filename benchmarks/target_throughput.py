@@ -4,7 +4,13 @@ Generates N synthetic Singer lines (one SCHEMA, N RECORDs, STATE every 10,000), 
 local Snowflake emulator in this process, runs the target as a child process with record
 validation on (the default) and prints rows/s and the child's peak RSS.
 
+`--transport sql_api` loads through the local SQL API server (dev kit) in front of the same
+emulator, with a key pair; `--transport both` runs the connector and then the SQL API on the
+same input, each into its own schema, and prints each one's figures and load statements per
+100,000 rows.
+
     .venv/bin/python benchmarks/target_throughput.py [--rows 1000000] [--batch-size-rows N]
+        [--transport connector|sql_api|both]
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ import threading
 import time
 from pathlib import Path
 
-from archive_devkit.snowflake_emulator import server
+from archive_devkit.key_pairs import encrypted_pem, new_rsa_key
+from archive_devkit.snowflake_emulator import server, statement_audit
+from archive_devkit.sql_api_server import SqlApiServer
 
 STREAM = "TransactionLines"
 
@@ -219,6 +227,62 @@ def run_target(input_path: Path, config: dict[str, object]) -> dict[str, float]:
     }
 
 
+def _load_statements(transport: str, before: int, api: SqlApiServer | None) -> int:
+    """Statements that moved rows: PUT, COPY and REMOVE, or INSERT POSTs (resubmissions too)."""
+    if api is not None:
+        return sum(r.method == "POST" and r.statement.startswith("INSERT") for r in api.requests)
+    loads = ("PUT ", "COPY INTO", "REMOVE ")
+    return sum(s.startswith(loads) for s in statement_audit.statements()[before:])
+
+
+def run_transport(
+    transport: str, input_path: Path, emulator: dict[str, object], settings: dict[str, object]
+) -> tuple[dict[str, float], int]:
+    """Load the input through one transport; return its figures and rows loaded."""
+    schema = f"RAW_{transport.upper()}"
+    config: dict[str, object] = {
+        "account": "fakesnow",
+        "user": "fake",
+        "password": "snow",
+        "host": emulator["host"],
+        "port": emulator["port"],
+        "protocol": "http",
+        "warehouse": "FAKESNOW_WAREHOUSE",
+        "database": "BENCH",
+        "schema": schema,
+        **settings,
+    }
+    before = len(statement_audit.statements())
+    with contextlib.ExitStack() as stack:
+        api = None
+        if transport == "sql_api":
+            key = new_rsa_key()
+            api = stack.enter_context(
+                SqlApiServer(
+                    emulator, account="BENCH", public_keys={"LOADER": key.public_key()}
+                ).running()
+            )
+            config.pop("password")
+            config |= {
+                "transport": "sql_api",
+                "account": "bench",
+                "user": "loader",
+                "private_key": encrypted_pem(key, "bench"),
+                "private_key_passphrase": "bench",
+                "port": api.port,
+            }
+        figures = run_target(input_path, config)
+        figures["load_statements"] = _load_statements(transport, before, api)
+
+    import snowflake.connector  # noqa: PLC0415
+
+    with snowflake.connector.connect(**emulator, database="BENCH", schema=schema) as connection:
+        cursor = connection.cursor()
+        cursor.execute('SELECT COUNT(*) FROM "transactionlines"')
+        (loaded,) = cursor.fetchone() or (0,)
+    return figures, int(loaded)
+
+
 def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser()
@@ -227,7 +291,16 @@ def main() -> None:
     parser.add_argument(
         "--parallel-workers", type=int, default=None, help="the target's parallel_workers"
     )
+    parser.add_argument(
+        "--transport", choices=["connector", "sql_api", "both"], default="connector"
+    )
     args = parser.parse_args()
+    settings: dict[str, object] = {}
+    if args.batch_size_rows:
+        settings["batch_size_rows"] = args.batch_size_rows
+    if args.parallel_workers is not None:
+        settings["parallel_workers"] = args.parallel_workers
+    transports = ["connector", "sql_api"] if args.transport == "both" else [args.transport]
 
     with tempfile.TemporaryDirectory(prefix="target-bench-") as tmp:
         input_path = Path(tmp) / "input.singer"
@@ -236,35 +309,20 @@ def main() -> None:
         print(f"generated {args.rows:,} records in {time.perf_counter() - started:.1f}s")
         baseline = json_loads_rate(input_path, args.rows)
 
+        results = {}
         with server() as kwargs:
-            config: dict[str, object] = {
-                "account": "fakesnow",
-                "user": "fake",
-                "password": "snow",
-                "host": kwargs["host"],
-                "port": kwargs["port"],
-                "protocol": "http",
-                "warehouse": "FAKESNOW_WAREHOUSE",
-                "database": "BENCH",
-                "schema": "RAW",
-            }
-            if args.batch_size_rows:
-                config["batch_size_rows"] = args.batch_size_rows
-            if args.parallel_workers is not None:
-                config["parallel_workers"] = args.parallel_workers
-            figures = run_target(input_path, config)
-
-            import snowflake.connector  # noqa: PLC0415
-
-            with snowflake.connector.connect(
-                **kwargs, database="BENCH", schema="RAW"
-            ) as connection:
-                cursor = connection.cursor()
-                cursor.execute('SELECT COUNT(*) FROM "transactionlines"')
-                (loaded,) = cursor.fetchone() or (0,)
+            for transport in transports:
+                results[transport] = run_transport(transport, input_path, dict(kwargs), settings)
         # After the target: the peak RSS read from RUSAGE_CHILDREN stays the target's.
         sdk_rate = sdk_validating_sink_rate(input_path, min(args.rows, 20_000))
-        print_figures(args.rows, loaded, figures, baseline, sdk_rate)
+        for transport, (figures, loaded) in results.items():
+            print(f"--- transport: {transport}")
+            print_figures(args.rows, loaded, figures, baseline, sdk_rate)
+            per_100k = figures["load_statements"] / args.rows * 100_000
+            print(
+                f"load statements: {figures['load_statements']:.0f} "
+                f"= {per_100k:.1f} per 100,000 rows"
+            )
 
 
 def print_figures(

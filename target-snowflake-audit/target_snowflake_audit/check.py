@@ -1,12 +1,14 @@
 """`target-snowflake-audit check`: a self-test to run against a real account before the first load.
 
-It connects with the configured authentication, checks the warehouse and the role's schema
-privileges, and loads one batch of edge cases (check_cases.py) through the real load path
-(the same encoder, PUT and COPY as a load) into a TEMPORARY table, which Snowflake drops when
-the session ends: no audit table is touched and nothing is dropped. Each step and case prints
-one line: `OK`, `FAIL` with expected vs got, or, on the local emulator, `EMULATOR-DIFFERENCE`
-for what the emulator is known not to do (with the Snowflake page that settles it). The exit
-status is 0 only when nothing failed.
+It connects with the configured authentication and transport, checks the warehouse and the
+role's schema privileges, and loads one batch of edge cases (check_cases.py) through the real
+load path (the same encoder, PUT and COPY as a load) into a TEMPORARY table, which Snowflake
+drops when the session ends: no audit table is touched and nothing is dropped. The SQL API has
+no session and no temporary tables, so with `transport: sql_api` the cases are read back
+through the load's own SELECT over the bound chunk (ddl.chunk_select), without a table. Each
+step and case prints one line: `OK`, `FAIL` with expected vs got, or, on the local emulator,
+`EMULATOR-DIFFERENCE` for what the emulator is known not to do (with the Snowflake page that
+settles it). The exit status is 0 only when nothing failed.
 """
 
 from __future__ import annotations
@@ -33,15 +35,13 @@ from target_snowflake_audit.check_cases import (
     Case,
     Expectation,
 )
-from target_snowflake_audit.connector import (
-    SettingsError,
-    SnowflakeConnection,
-    TargetSnowflakeError,
-)
+from target_snowflake_audit.connector import SettingsError, TargetSnowflakeError
 from target_snowflake_audit.ddl import Column
 from target_snowflake_audit.loader import Loader, warehouse_warning
 from target_snowflake_audit.naming import column_names, table_name
-from target_snowflake_audit.records import ColumnSpec, EncoderSpec
+from target_snowflake_audit.records import ColumnSpec, EncoderSpec, RowEncoder
+from target_snowflake_audit.staging import BatchFile, batch_rows
+from target_snowflake_audit.transport import Transport, open_transport
 from target_snowflake_audit.types import column_kind
 
 OK, FAIL, EMULATOR_DIFFERENCE = "OK", "FAIL", "EMULATOR-DIFFERENCE"
@@ -130,7 +130,7 @@ def run_check(args: Sequence[str], write: Callable[[str], None] = print) -> int:
     emulated = config.get("protocol") == "http"
     report = Report(write)
     logger = logging.getLogger("target-snowflake-audit")
-    connection = SnowflakeConnection(config, logger)
+    connection = open_transport(config, logger)
     try:
         with tempfile.TemporaryDirectory(prefix="target-snowflake-audit-check-") as staging:
             _run_steps(connection, config, Path(staging), logger, report, emulated=emulated)
@@ -145,7 +145,7 @@ def run_check(args: Sequence[str], write: Callable[[str], None] = print) -> int:
 
 
 def _run_steps(
-    connection: SnowflakeConnection,
+    connection: Transport,
     config: dict[str, Any],
     staging_dir: Path,
     logger: logging.Logger,
@@ -161,7 +161,9 @@ def _run_steps(
     method = (
         "key pair" if config.get("private_key") or config.get("private_key_path") else "password"
     )
-    report.add(OK, "connection", f"user {session['u']}, role {session['r']} ({method})")
+    transport = "connector" if connection.stages_files else "SQL API"
+    detail = f"user {session['u']}, role {session['r']} ({method}, {transport})"
+    report.add(OK, "connection", detail)
     _check_warehouse(connection, str(config["warehouse"]), report, emulated=emulated)
     loader = Loader(connection=connection, config=config, staging_dir=staging_dir, logger=logger)
     try:
@@ -170,7 +172,14 @@ def _run_steps(
         except (TargetSnowflakeError, sf_errors.Error) as exc:
             report.add(FAIL, "schema and stage", str(exc))
             return
-        report.add(OK, "schema and stage", f"{connection.schema} and {loader.stage} are usable")
+        usable = (
+            f"{connection.schema} and {loader.stage} are"
+            if connection.stages_files
+            else (
+                f"{connection.schema} is"  # no stage: the SQL API loads with INSERTs
+            )
+        )
+        report.add(OK, "schema and stage", f"{usable} usable")
         _check_privileges(connection, str(session["r"]), report, emulated=emulated)
         _check_cases(connection, loader, config, report, emulated=emulated)
     finally:
@@ -178,10 +187,10 @@ def _run_steps(
 
 
 def _check_warehouse(
-    connection: SnowflakeConnection, warehouse: str, report: Report, *, emulated: bool
+    connection: Transport, warehouse: str, report: Report, *, emulated: bool
 ) -> None:
     try:
-        rows = connection.execute("SHOW WAREHOUSES LIKE %s", (warehouse,))
+        rows = connection.execute(ddl.show_warehouses(warehouse))
         warning = warehouse_warning(warehouse, rows)
     except (TargetSnowflakeError, sf_errors.Error) as exc:
         report.add(FAIL, "warehouse", connection.redact(str(exc)))
@@ -194,9 +203,7 @@ def _check_warehouse(
         report.add(OK, "warehouse", f"{warehouse} exists and resumes by itself (AUTO_RESUME)")
 
 
-def _check_privileges(
-    connection: SnowflakeConnection, role: str, report: Report, *, emulated: bool
-) -> None:
+def _check_privileges(connection: Transport, role: str, report: Report, *, emulated: bool) -> None:
     if emulated:
         report.add(EMULATOR_DIFFERENCE, "privileges", _NO_ACCESS_CONTROL)
         return
@@ -221,14 +228,14 @@ def _check_privileges(
         report.add(OK, "privileges", f"role {role} may {held} in {connection.schema}")
 
 
-def _in_session(connection: SnowflakeConnection, kind: str, name: str) -> bool:
+def _in_session(connection: Transport, kind: str, name: str) -> bool:
     function = "IS_DATABASE_ROLE_IN_SESSION" if kind == "DATABASE_ROLE" else "IS_ROLE_IN_SESSION"
     (row,) = connection.execute(f"SELECT {function}(%s) AS inherited", (name,))
     return bool(row["inherited"])
 
 
 def _check_cases(
-    connection: SnowflakeConnection,
+    connection: Transport,
     loader: Loader,
     config: dict[str, Any],
     report: Report,
@@ -240,13 +247,13 @@ def _check_cases(
     names = column_names(properties, reserved=ddl.AUDIT_COLUMN_NAMES)
     columns = {prop: Column(names[prop], column_kind(properties[prop])) for prop in names}
     qualified = connection.qualified(table)
-    try:
-        connection.execute(
-            ddl.create_table(qualified, [*columns.values(), *ddl.AUDIT_COLUMNS], temporary=True)
-        )
-    except Exception as exc:  # reported as the check's failure
-        report.add(FAIL, "temporary table", connection.redact(str(exc)))
-        return
+    if connection.stages_files:
+        try:
+            all_columns = [*columns.values(), *ddl.AUDIT_COLUMNS]
+            connection.execute(ddl.create_table(qualified, all_columns, temporary=True))
+        except Exception as exc:  # reported as the check's failure
+            report.add(FAIL, "temporary table", connection.redact(str(exc)))
+            return
     encoder = EncoderSpec(
         columns=tuple(
             ColumnSpec(prop, column.name, properties[prop], column.kind)
@@ -260,45 +267,109 @@ def _check_cases(
         store_document=True,
     ).build()
     file_columns = [*columns.values(), *ddl.STAGED_AUDIT_COLUMNS]
-    sequence = loader.sequence_counter(table)
     batches = [[case for case in CASES if not case.separate_batch]]
     batches += [[case] for case in CASES if case.separate_batch]
     for cases in batches:
-        batch_id, batch_file = loader.new_batch(table)
-        for case in cases:
-            line = encoder.encode_record(
-                dict(case.record),
-                time_extracted=None,
-                deleted_at=None,
-                sequence=next(sequence),
-                batch_id=batch_id,
+        if connection.stages_files:
+            _copy_cases(
+                connection,
+                loader,
+                encoder,
+                qualified,
+                table,
+                file_columns,
+                cases,
+                report,
+                emulated=emulated,
             )
-            batch_file.write_line(line)
-        try:
-            loader.load(
-                stream_name="check",
-                table=table,
-                columns=file_columns,
-                batch_id=batch_id,
-                batch_file=batch_file,
+        else:
+            _select_cases(
+                connection, loader, encoder, table, file_columns, cases, report, emulated=emulated
             )
-        except TargetSnowflakeError as exc:
-            for case in cases:
-                _report_case(report, case, f"load failed: {exc}", emulated=emulated)
-            continue
-        for case in cases:
-            mismatch = _compare(connection, qualified, case)
-            _report_case(report, case, mismatch, emulated=emulated)
 
 
-def _compare(connection: SnowflakeConnection, table: str, case: Case) -> str | None:
+def _encode_cases(
+    loader: Loader, encoder: RowEncoder, table: str, cases: list[Case]
+) -> tuple[str, BatchFile]:
+    """One batch file holding the cases, encoded by the load's encoder."""
+    sequence = loader.sequence_counter(table)
+    batch_id, batch_file = loader.new_batch(table)
+    for case in cases:
+        line = encoder.encode_record(
+            dict(case.record),
+            time_extracted=None,
+            deleted_at=None,
+            sequence=next(sequence),
+            batch_id=batch_id,
+        )
+        batch_file.write_line(line)
+    return batch_id, batch_file
+
+
+def _copy_cases(  # noqa: PLR0917 - the check's context, passed through
+    connection: Transport,
+    loader: Loader,
+    encoder: RowEncoder,
+    qualified: str,
+    table: str,
+    file_columns: list[Column],
+    cases: list[Case],
+    report: Report,
+    *,
+    emulated: bool,
+) -> None:
+    """Load the cases with PUT + COPY into the temporary table and read each back."""
+    batch_id, batch_file = _encode_cases(loader, encoder, table, cases)
+    try:
+        loader.load(
+            stream_name="check",
+            table=table,
+            columns=file_columns,
+            batch_id=batch_id,
+            batch_file=batch_file,
+        )
+    except TargetSnowflakeError as exc:
+        for case in cases:
+            _report_case(report, case, f"load failed: {exc}", emulated=emulated)
+        return
+    for case in cases:
+        _report_case(report, case, _compare(connection, qualified, case), emulated=emulated)
+
+
+def _select_cases(  # noqa: PLR0917 - the check's context, passed through
+    connection: Transport,
+    loader: Loader,
+    encoder: RowEncoder,
+    table: str,
+    file_columns: list[Column],
+    cases: list[Case],
+    report: Report,
+    *,
+    emulated: bool,
+) -> None:
+    """Read the cases back through the INSERT's own SELECT over their bound chunk (SQL API)."""
+    _, batch_file = _encode_cases(loader, encoder, table, cases)
+    path = batch_file.close()
+    try:
+        chunk = json.dumps(list(batch_rows(path, batch_file.compression)))
+    finally:
+        path.unlink(missing_ok=True)
+    loaded = f"({ddl.chunk_select(file_columns, loaded_at=True)}) AS loaded"
+    for case in cases:
+        mismatch = _compare(connection, loaded, case, (chunk,))
+        _report_case(report, case, mismatch, emulated=emulated)
+
+
+def _compare(
+    connection: Transport, table: str, case: Case, params: tuple[Any, ...] = ()
+) -> str | None:
     """Read a case back; return the first expected-vs-got difference, or None."""
     expectations = (*case.expectations, *AUDIT_EXPECTATIONS)
     select = ", ".join(f"{item.sql} AS v{n}" for n, item in enumerate(expectations))
     try:
         rows = connection.execute(
             f'SELECT {select} FROM {table} WHERE "id" = %s',  # noqa: S608 - fixed SQL
-            (case.record["id"],),
+            (*params, case.record["id"]),
         )
     except Exception as exc:  # reported as the case's failure
         return f"reading it back failed: {connection.redact(str(exc))}"

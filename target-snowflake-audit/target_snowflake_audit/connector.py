@@ -16,6 +16,7 @@ import snowflake.connector
 from cryptography.hazmat.primitives import serialization
 from snowflake.connector import errors as sf_errors
 
+from target_snowflake_audit import ddl
 from target_snowflake_audit.naming import container_identifier, quote
 
 # Connector errors worth retrying: network trouble, 5xx, 429 and timeouts. Everything else
@@ -139,8 +140,11 @@ class SnowflakeConnection:
     """One Snowflake session shared by all sinks; statements are serialized with a lock.
 
     The SDK drains sinks in parallel threads; a single session keeps the statement order
-    readable in QUERY_HISTORY and avoids one login per stream.
+    readable in QUERY_HISTORY and avoids one login per stream. The `connector` transport
+    (transport.py): batches are loaded with PUT + COPY.
     """
+
+    stages_files = True
 
     def __init__(self, config: Mapping[str, Any], logger: logging.Logger) -> None:
         """Keep the settings; the session is opened on first use.
@@ -190,6 +194,10 @@ class SnowflakeConnection:
             The message without secrets.
         """
         return redact(text, self._secrets)
+
+    def use_schema(self) -> None:
+        """Make the target schema the session's current schema."""
+        self.execute(ddl.use_schema(self.schema))
 
     def _connect_kwargs(self) -> dict[str, Any]:
         config = self._config

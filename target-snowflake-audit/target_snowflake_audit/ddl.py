@@ -1,7 +1,10 @@
-"""SQL text for tables, columns, views, the stage and loading.
+"""SQL text for tables, columns, views, the stage and loading: the one module that builds SQL.
 
 Every statement is valid Snowflake SQL and the same for Snowflake and the local emulator
 (the dev kit's patched emulator runs them), except `REMOVE`, which the loader tolerates failing.
+Both transports (connector.py, sql_api.py) send these statements; they differ only in how a
+batch gets in: PUT + COPY through the connector, bound INSERTs through the SQL API
+(`insert_rows`), both from the same canonical CSV fields.
 """
 
 from __future__ import annotations
@@ -87,6 +90,43 @@ def _column_definition(column: Column) -> str:
     # existing table ("Only adding a column as a constant is supported"), and the COPY
     # supplies `_loaded_at` anyway, so CREATE TABLE and ADD COLUMN define columns alike.
     return f"{quote(column.name)} {column.kind.sql}"
+
+
+def string_literal(text: str) -> str:
+    """Quote text as a SQL string literal (backslash is an escape character in Snowflake).
+
+    Args:
+        text: The text.
+
+    Returns:
+        The literal (sql-reference/data-types-text, string constants).
+    """
+    escaped = text.replace("\\", "\\\\").replace("'", "''")
+    return f"'{escaped}'"
+
+
+def show_warehouses(warehouse: str) -> str:
+    """Return SHOW WAREHOUSES LIKE for one warehouse (sql-reference/sql/show-warehouses).
+
+    Args:
+        warehouse: The configured warehouse name.
+
+    Returns:
+        The statement (the pattern is a literal: SHOW takes no bind variables).
+    """
+    return f"SHOW WAREHOUSES LIKE {string_literal(warehouse)}"
+
+
+def use_schema(schema: str) -> str:
+    """Return USE SCHEMA (connector sessions only: the SQL API names it in each request).
+
+    Args:
+        schema: The formatted (database-qualified) schema identifier.
+
+    Returns:
+        The statement.
+    """
+    return f"USE SCHEMA {schema}"
 
 
 def create_schema(schema: str) -> str:
@@ -230,6 +270,89 @@ def copy_into(
         f"FROM {stage_location}) "
         f"FILE_FORMAT = ({csv_file_format(compression)}) ON_ERROR = ABORT_STATEMENT"
     )
+
+
+def _from_field_text(kind: ColumnKind, text: str) -> str:
+    """The SQL reading one canonical CSV field's text (values.py) as its column's type.
+
+    The same text COPY reads with the file format above; the formats are named here as the
+    file format names them, so account defaults never decide how a value is read. Numbers
+    arrive as text and are cast, so they stay exact (a JSON number may become a double).
+    """
+    if kind is ColumnKind.TIMESTAMP:
+        return f"TO_TIMESTAMP_TZ({text}, '{TIMESTAMP_FORMAT}')"
+    if kind is ColumnKind.DATE:
+        return f"TO_DATE({text}, '{DATE_FORMAT}')"
+    if kind is ColumnKind.VARIANT:
+        return f"PARSE_JSON({text})"
+    if kind is ColumnKind.STRING:
+        return text
+    return f"CAST({text} AS {kind.sql})"
+
+
+def chunk_select(file_columns: Sequence[Column], *, loaded_at: bool) -> str:
+    """Return the SELECT reading one chunk of a batch through the SQL API, which has no PUT.
+
+    The chunk is one TEXT bind variable holding a JSON array of rows, each row a JSON array of
+    the batch file's fields as text (JSON null for NULL), read with TABLE(FLATTEN(...)): one
+    statement per chunk, whatever its row count (sql-reference/functions/flatten). A JSON
+    null element becomes SQL NULL with STRIP_NULL_VALUE
+    (sql-reference/functions/strip_null_value), so an empty string stays an empty string.
+    `_loaded_at` is the statement's CURRENT_TIMESTAMP(), its load time.
+
+    Args:
+        file_columns: The columns in batch-file order.
+        loaded_at: Also read `_loaded_at` (audit tables; not `_rejected_records`).
+
+    Returns:
+        The query, with one `%s` for the chunk, its columns named as the table's.
+    """
+    fields = [
+        _from_field_text(column.kind, f"STRIP_NULL_VALUE(chunk_row.value[{index}])::VARCHAR")
+        + f" AS {quote(column.name)}"
+        for index, column in enumerate(file_columns)
+    ]
+    if loaded_at:
+        fields.append(f"CURRENT_TIMESTAMP() AS {quote(LOADED_AT)}")
+    return (
+        f"SELECT {', '.join(fields)} "  # noqa: S608 - fixed SQL, values are bound
+        "FROM TABLE(FLATTEN(INPUT => PARSE_JSON(%s))) AS chunk_row"
+    )
+
+
+def insert_rows(table: str, file_columns: Sequence[Column], *, loaded_at: bool) -> str:
+    """Return the INSERT of one chunk of a batch: `chunk_select` into the table.
+
+    Args:
+        table: The qualified table identifier.
+        file_columns: The columns in batch-file order.
+        loaded_at: Also fill `_loaded_at`.
+
+    Returns:
+        The statement, with one `%s` for the chunk.
+    """
+    names = [quote(column.name) for column in file_columns]
+    if loaded_at:
+        names.append(quote(LOADED_AT))
+    select = chunk_select(file_columns, loaded_at=loaded_at)
+    return f"INSERT INTO {table} ({', '.join(names)}) {select}"
+
+
+def batch_rows_query(table: str, *, with_sequence: bool) -> str:
+    """Return how many rows of a batch (and of one chunk of it) a table holds.
+
+    Binds: the batch id; with `with_sequence`, first the chunk's lowest and highest
+    `_sequence`. Asked when an INSERT's outcome is unknown (sql_api_loads.py).
+
+    Args:
+        table: The qualified table identifier.
+        with_sequence: The table has `_sequence` (audit tables), which identifies the chunk.
+
+    Returns:
+        The query, answering `batch_rows` (and `chunk_rows`).
+    """
+    chunk = 'COUNT_IF("_sequence" BETWEEN %s AND %s) AS chunk_rows, ' if with_sequence else ""
+    return f'SELECT {chunk}COUNT(*) AS batch_rows FROM {table} WHERE "_batch_id" = %s'  # noqa: S608
 
 
 def load_history_query() -> str:

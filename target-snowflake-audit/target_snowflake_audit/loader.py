@@ -1,5 +1,8 @@
 """Start-up checks and the batch load path: PUT to the named stage, one COPY, REMOVE.
 
+Through the SQL API (transport `sql_api`), which has no PUT, a batch is loaded with bound
+INSERTs instead (sql_api_loads.py); everything else is the same.
+
 A batch is loaded exactly once and never lost: its file name is fixed, so Snowflake's load
 metadata stops a second COPY of it, and a COPY whose outcome is unknown (a transient error, or
 Snowflake's `0 files processed` answer to a COPY run again) is settled from the table's load
@@ -22,11 +25,7 @@ from typing import Any
 from snowflake.connector import errors as sf_errors
 
 from target_snowflake_audit import ddl
-from target_snowflake_audit.connector import (
-    TRANSIENT_ERRORS,
-    SnowflakeConnection,
-    TargetSnowflakeError,
-)
+from target_snowflake_audit.connector import TRANSIENT_ERRORS, TargetSnowflakeError
 from target_snowflake_audit.ddl import Column
 from target_snowflake_audit.load_history import (
     UnexpectedLoadStatus,
@@ -36,6 +35,7 @@ from target_snowflake_audit.load_history import (
 from target_snowflake_audit.naming import quote, stored_name
 from target_snowflake_audit.pipeline import LoadPipeline
 from target_snowflake_audit.staging import BatchFile, Compression
+from target_snowflake_audit.transport import Transport
 
 # fakesnow cannot parse REMOVE; real Snowflake never answers a REMOVE with a parser error.
 _EMULATOR_REMOVE_ERROR = re.compile(r"syntax error at or near \"?REMOVE", re.IGNORECASE)
@@ -119,7 +119,7 @@ class SequenceCounter:
 class Loader:
     """Everything sinks share: the session, the stage, the run identity and counters."""
 
-    connection: SnowflakeConnection
+    connection: Transport
     config: Mapping[str, Any]
     staging_dir: Path
     logger: logging.Logger
@@ -131,6 +131,8 @@ class Loader:
     _sequences: dict[str, SequenceCounter] = field(default_factory=dict)
     _batch_numbers: dict[str, int] = field(default_factory=dict)
     _remove_supported: bool = True
+    statements_per_batch: list[int] = field(default_factory=list)
+    """INSERTs each batch took through the SQL API (for the benchmark)."""
 
     def __post_init__(self) -> None:
         """Start the background load pipeline."""
@@ -156,7 +158,7 @@ class Loader:
         try:
             if self.config.get("create_schema", True):
                 connection.execute(ddl.create_schema(connection.schema))
-            connection.execute(f"USE SCHEMA {connection.schema}")
+            connection.use_schema()
         except sf_errors.ProgrammingError as exc:
             msg = (
                 f"cannot use schema {connection.schema} (does it exist, and may the role "
@@ -165,12 +167,14 @@ class Loader:
             raise TargetSnowflakeError(msg) from None
         warehouse = str(self.config["warehouse"])
         try:
-            rows = connection.execute("SHOW WAREHOUSES LIKE %s", (warehouse,))
+            rows = connection.execute(ddl.show_warehouses(warehouse))
         except sf_errors.ProgrammingError as exc:
             msg = f"cannot check warehouse {warehouse!r}: {connection.redact(str(exc))}"
             raise TargetSnowflakeError(msg) from None
         if warning := warehouse_warning(warehouse, rows):
             self.logger.warning(warning)
+        if not connection.stages_files:
+            return  # bound INSERTs need no stage
         try:
             connection.execute(ddl.create_stage(self.stage))
         except sf_errors.ProgrammingError as exc:
@@ -242,6 +246,15 @@ class Loader:
         """
         path = batch_file.close()
         qualified_table = self.connection.qualified(table)
+        if not self.connection.stages_files:
+            return self._insert_batch(
+                stream_name=stream_name,
+                table=qualified_table,
+                columns=columns,
+                batch_id=batch_id,
+                batch_file=batch_file,
+                loaded_at=loaded_at,
+            )
         location = f"@{self.stage}/{table}/{batch_id}/"
         compression = batch_file.compression
         put = ddl.put_file(path.resolve().as_posix(), location, compression.source_compression)
@@ -263,6 +276,52 @@ class Loader:
             raise LoadError(msg)
         self._remove(location)
         path.unlink(missing_ok=True)
+        return loaded
+
+    def _insert_batch(
+        self,
+        *,
+        stream_name: str,
+        table: str,
+        columns: Sequence[Column],
+        batch_id: str,
+        batch_file: BatchFile,
+        loaded_at: bool,
+    ) -> int:
+        """Load a batch with bound INSERTs (the SQL API transport; sql_api_loads.py)."""
+        from target_snowflake_audit.settings import DEFAULT_MAX_REQUEST_BYTES  # noqa: PLC0415
+        from target_snowflake_audit.sql_api import SqlApiTransport  # noqa: PLC0415
+        from target_snowflake_audit.sql_api_loads import SqlApiBatchLoad  # noqa: PLC0415
+
+        transport = self.connection
+        if not isinstance(transport, SqlApiTransport):  # pragma: no cover - stages_files said so
+            msg = "bound INSERTs need the SQL API transport"
+            raise TypeError(msg)
+        load = SqlApiBatchLoad(
+            transport,
+            table=table,
+            columns=columns,
+            batch_id=batch_id,
+            loaded_at=loaded_at,
+            max_request_bytes=int(
+                self.config.get("sql_api_max_request_bytes") or DEFAULT_MAX_REQUEST_BYTES
+            ),
+            attempts=int(self.config.get("retry_max_attempts", 5)),
+            logger=self.logger,
+        )
+        where = f"loading batch {batch_id} of stream {stream_name!r} into table {table}"
+        try:
+            loaded = load.load(batch_file.path, batch_file.compression)
+        except (sf_errors.Error, TargetSnowflakeError, ValueError) as exc:
+            raise LoadError(f"{where} failed: {transport.redact(str(exc))}") from None
+        if loaded != batch_file.rows:
+            msg = (
+                f"{where}: Snowflake inserted {loaded} rows but the file holds {batch_file.rows};"
+                " stopping before the STATE that covers this batch"
+            )
+            raise LoadError(msg)
+        self.statements_per_batch.append(load.inserts)
+        batch_file.path.unlink(missing_ok=True)
         return loaded
 
     def _copy_once(self, copy: str, table: str, file_name: str) -> int:

@@ -8,6 +8,10 @@ from singer_sdk import typing as th
 
 from target_snowflake_audit.sinks import DEFAULT_BATCH_MAX_BYTES, DEFAULT_BATCH_SIZE_ROWS
 
+# An INSERT's request body, SQL API transport. Snowflake advises statements (bound values
+# included) of at most 1 MB (user-guide/query-size-limits); a 413 halves a chunk anyway.
+DEFAULT_MAX_REQUEST_BYTES = 1_000_000
+
 # Records per chunk handed to a worker process: large enough that inter-process overhead is
 # small, small enough that every worker gets work early and memory stays a few MB.
 DEFAULT_CHUNK_ROWS = 1000
@@ -43,6 +47,42 @@ CONFIG_SCHEMA: dict[str, Any] = th.PropertiesList(
         th.StringType,
         allowed_values=["https", "http"],
         description="Protocol override (http only for the local emulator)",
+    ),
+    th.Property(
+        "transport",
+        th.StringType,
+        default="connector",
+        allowed_values=["connector", "sql_api"],
+        description=(
+            "How statements reach Snowflake: the Python connector (PUT + COPY), or the SQL API "
+            "over HTTPS with a key-pair JWT (bound INSERTs; no password)"
+        ),
+    ),
+    th.Property(
+        "sql_api_max_request_bytes",
+        th.IntegerType,
+        default=DEFAULT_MAX_REQUEST_BYTES,
+        description="Upper bound of one SQL API request body (an INSERT's rows are cut to fit)",
+    ),
+    th.Property(
+        "sql_api_poll_seconds",
+        th.NumberType,
+        default=0.5,
+        description="Seconds between status requests for a statement still running (HTTP 202)",
+    ),
+    th.Property(
+        "sql_api_request_timeout_seconds",
+        th.NumberType,
+        default=60,
+        description="Seconds to wait for one HTTP answer before its outcome counts as unknown",
+    ),
+    th.Property(
+        "sql_api_statement_timeout_seconds",
+        th.IntegerType,
+        description=(
+            "The request's `timeout`: Snowflake cancels a statement running longer (default: "
+            "the account's STATEMENT_TIMEOUT_IN_SECONDS)"
+        ),
     ),
     th.Property(
         "source_system",

@@ -17,12 +17,16 @@ stream.
 
 from __future__ import annotations
 
+import codecs
 import enum
+import gzip
 import queue
+import re
 import threading
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol, cast
+from typing import IO, Protocol, cast
 
 import zstandard
 
@@ -188,3 +192,70 @@ def csv_quote(text: str) -> str:
         The CSV field.
     """
     return '"' + text.replace('"', '""') + '"'
+
+
+# One field of a batch file and its separator: enclosed in quotes (quotes doubled inside, any
+# other character allowed) or not (no comma, quote or line break). An empty unenclosed field
+# is NULL (EMPTY_FIELD_AS_NULL in the COPY's file format, ddl.csv_file_format).
+_FIELD = re.compile(r'"((?:[^"]+|"")*)"(?=[,\n])|([^,\n"]*)(?=[,\n])')
+_READ_CHARS = 1 << 20
+
+
+def _open_text(path: Path, compression: Compression) -> Iterator[str]:
+    """The file's text, in blocks (UTF-8 decoded across block boundaries)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as raw:
+        stream: IO[bytes]
+        if compression is Compression.ZSTD:
+            stream = zstandard.ZstdDecompressor().stream_reader(raw)
+        else:
+            stream = cast("IO[bytes]", gzip.GzipFile(fileobj=raw))
+        with stream:
+            while block := stream.read(_READ_CHARS):
+                yield decoder.decode(block)
+    yield decoder.decode(b"", final=True)
+
+
+def batch_rows(path: Path, compression: Compression) -> Iterator[list[str | None]]:
+    """Read a batch file back as rows of field texts (None for NULL), in file order.
+
+    The SQL API transport loads these texts with INSERTs (ddl.insert_rows): the same text
+    COPY would read, so both transports load the same values.
+
+    Args:
+        path: The closed batch file.
+        compression: How it is compressed.
+
+    Yields:
+        Each row's fields.
+
+    Raises:
+        ValueError: The file is not a complete batch file.
+    """
+    pending = ""
+    for text in _open_text(path, compression):
+        buffer = pending + text
+        position = 0
+        while True:
+            row, end = _row_at(buffer, position)
+            if row is None:
+                break
+            yield row
+            position = end
+        pending = buffer[position:]
+    if pending:
+        msg = f"{path.name} ends in an incomplete row"
+        raise ValueError(msg)
+
+
+def _row_at(buffer: str, position: int) -> tuple[list[str | None] | None, int]:
+    """The complete row starting at `position`, and where the next one starts (None: more text)."""
+    fields: list[str | None] = []
+    match = _FIELD.match
+    while (found := match(buffer, position)) is not None:
+        enclosed, plain = found.groups()
+        fields.append(enclosed.replace('""', '"') if enclosed is not None else plain or None)
+        position = found.end() + 1
+        if buffer[found.end()] == "\n":
+            return fields, position
+    return None, position

@@ -14,7 +14,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.sinks import Sink
 from typing_extensions import override
 
-from target_snowflake_audit.connector import SettingsError, SnowflakeConnection
+from target_snowflake_audit.connector import SettingsError
 from target_snowflake_audit.dispatch import Chunk, RecordDispatcher, spill_dir
 from target_snowflake_audit.loader import Loader
 from target_snowflake_audit.messages import LineNumberingReader, line_text
@@ -25,6 +25,7 @@ from target_snowflake_audit.rejections import BadInputError
 from target_snowflake_audit.sdk_hooks import SDKHooks
 from target_snowflake_audit.settings import CONFIG_SCHEMA, DEFAULT_CHUNK_ROWS, DEFAULT_MAX_WORKERS
 from target_snowflake_audit.sinks import AuditSink, QuarantineSink
+from target_snowflake_audit.transport import open_transport
 from target_snowflake_audit.workers import (
     EncodedChunk,
     RejectionKind,
@@ -210,7 +211,7 @@ class TargetSnowflakeAudit(SDKHooks):
         else:
             staging_dir = Path(tempfile.mkdtemp(prefix="target-snowflake-audit-"))
             self._owned_staging_dir = staging_dir
-        connection = SnowflakeConnection(self.config, self.logger)
+        connection = open_transport(self.config, self.logger)
         loader = Loader(
             connection=connection, config=self.config, staging_dir=staging_dir, logger=self.logger
         )

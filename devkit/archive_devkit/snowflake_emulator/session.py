@@ -16,6 +16,10 @@ Applied to each statement before fakesnow translates it to DuckDB:
 - `STRIP_NULL_VALUE(v[i])::VARCHAR` is the element's text, SQL NULL for a JSON null
   (sql-reference/functions/strip_null_value); fakesnow reads `v[i]::VARCHAR` that way already,
   but casts STRIP_NULL_VALUE's result as JSON text (quotes included).
+- `PARSE_JSON(text)` keeps the JSON text's numbers as written, as the emulator's COPY does
+  (copy_from_csv.py): DuckDB's json() would read `1234567890.123456789` as a double and the
+  SQL API transport's INSERTs (PARSE_JSON) would store other digits than the connector's COPY
+  (PARSE_JSON too). Snowflake parses both the same way (sql-reference/functions/parse_json).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ def apply(expression: exp.Expr, session: Any) -> exp.Expr:
         copy_grants.pop()
     expression = expression.transform(_typeof, copy=False)
     expression = expression.transform(_strip_null_value_as_text, copy=False)
+    expression = expression.transform(_parse_json_keeps_digits, copy=False)
     return _temporary_tables(expression, session)
 
 
@@ -98,6 +103,12 @@ def _strip_null_value_as_text(node: exp.Expr) -> exp.Expr:
         and node.to.is_type(*exp.DataType.TEXT_TYPES)
     ):
         node.set("this", node.this.this)
+    return node
+
+
+def _parse_json_keeps_digits(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.ParseJSON) and not isinstance(node.parent, exp.Kwarg):
+        return exp.Cast(this=node.this, to=exp.DataType.build("JSON"))
     return node
 
 

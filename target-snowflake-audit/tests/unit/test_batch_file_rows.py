@@ -1,0 +1,56 @@
+"""A batch file read back as field texts (the SQL API's INSERTs send what COPY would read).
+
+The reader works on blocks of the decompressed text; a row, a quoted field or a doubled quote
+cut by a block boundary must come out whole, whatever the block size.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+import zstandard
+from target_snowflake_audit import staging
+from target_snowflake_audit.staging import Compression, batch_rows
+
+# The file format of ddl.csv_file_format: enclosed fields double their quotes; an empty
+# unenclosed field is NULL; `""` is an empty string.
+TEXT = (
+    'a1,"say ""hi""",,12.50\n'
+    '"multi\nline","",x,"comma, inside"\n'
+    ",,,\n"
+    '"Grüße 😀","back\\slash",\\N,"ends with quote"""\n'
+)
+ROWS = [
+    ["a1", 'say "hi"', None, "12.50"],
+    ["multi\nline", "", "x", "comma, inside"],
+    [None, None, None, None],
+    ["Grüße 😀", "back\\slash", "\\N", 'ends with quote"'],
+]
+
+
+def _write(path: Path, compression: Compression) -> Path:
+    data = TEXT.encode()
+    if compression is Compression.ZSTD:
+        path.write_bytes(zstandard.ZstdCompressor().compress(data))
+    else:
+        path.write_bytes(gzip.compress(data))
+    return path
+
+
+@pytest.mark.parametrize("compression", list(Compression))
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 7, 1 << 20])
+def test_rows_come_out_whole_at_every_block_boundary(tmp_path, monkeypatch, compression, block):
+    monkeypatch.setattr(staging, "_READ_CHARS", block)
+    path = _write(tmp_path / f"batch.csv{compression.extension}", compression)
+
+    assert list(batch_rows(path, compression)) == ROWS
+
+
+def test_a_cut_off_file_is_an_error_not_a_short_batch(tmp_path):
+    path = tmp_path / "batch.csv.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(TEXT[:-5].encode()))
+
+    with pytest.raises(ValueError, match="incomplete row"):
+        list(batch_rows(path, Compression.ZSTD))
