@@ -11,9 +11,12 @@ GH:snowflakedb/snowflake-rest-api-specs `specifications/sqlapi.yaml`):
   (Snowflake: 45 s), then the GET on the handle answers 202 until 200 or 422;
 - 422 when the statement fails; 401 when the token is refused; 413 for a body larger than
   `max_body_bytes`;
-- `requestId`: a request resubmitted with `retry=true` and the id of a statement that already
-  succeeded is answered from that statement, not run again; without `retry=true` it runs again,
-  as Snowflake documents (developer-guide/sql-api/submitting-requests).
+- `requestId`: a request resubmitted with `retry=true` and the id of a statement received
+  before is answered from that execution (still running: 202; done: its result or its 422), not
+  run again; without `retry=true` it runs again (developer-guide/sql-api/submitting-requests,
+  "Resubmitting a request"; the OpenAPI spec: the request id "ensures that the execution is
+  idempotent"). Snowflake documents this for a statement that already ran; for one still
+  running the spec's wording is the only source (README, differences).
 
 On demand (Faults), it answers a request 202 (a slow statement), 429 or 503 (with or without
 Retry-After), 408 or 413, runs a statement and then drops the connection without an answer (a
@@ -72,7 +75,7 @@ class Fault:
 
     status: int
     """202 (slow statement), 401, 403, 408, 413, 422, 429, 500, 503, 504 (answered without
-    running the statement); 0: run it, then drop the connection."""
+    running the statement); 0: run it and drop the connection (with `seconds`, while it runs)."""
     match: str = ""
     """Applies to statements containing this text (case-insensitive); empty: any."""
     times: int = 1
@@ -80,7 +83,7 @@ class Fault:
     retry_after: float | None = None
     """Retry-After header of a 429 or 503."""
     seconds: float = 0.0
-    """How long a slow statement (202) runs."""
+    """How long a slow statement (202, or 0: a lost answer) runs."""
 
 
 @dataclass
@@ -148,7 +151,7 @@ class SqlApiServer:
         self.ignore_retry_flag = False
         """Run a resubmission again although it carries `retry=true` (a duplicate execution)."""
         self._statements: dict[str, _Statement] = {}
-        self._succeeded: dict[str, str] = {}  # requestId -> handle of a statement that succeeded
+        self._received: dict[str, str] = {}  # requestId -> handle of its execution
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sql-api statement")
         self._http = ThreadingHTTPServer((host, port), _handler(self))
@@ -218,16 +221,18 @@ class SqlApiServer:
             record.status = fault.status
             handler.answer(fault.status, answer, headers)
             return
-        previous = self._succeeded.get(request_id) if retry else None
+        previous = self._received.get(request_id) if retry else None
         if previous is not None and not self.ignore_retry_flag:
+            # Still running or done: answered from that execution, never run again.
             record.status = self._respond(handler, self._statements[previous], wait=True)
             return
-        delay = fault.seconds if fault is not None and fault.status == 202 else 0.0
+        delay = fault.seconds if fault is not None and fault.status in {0, 202} else 0.0
         record.executed = True
         entry = self._start(statement, {**body, "application": product}, request_id, delay)
-        if fault is not None and fault.status == 0:  # run it, then lose the answer
-            with contextlib.suppress(StatementFailed):
-                entry.future.result()
+        if fault is not None and fault.status == 0:  # lose the answer
+            if not delay:  # after the statement ran; with `seconds`, while it still runs
+                with contextlib.suppress(StatementFailed):
+                    entry.future.result()
             record.status = 0
             handler.drop()
             return
@@ -247,12 +252,12 @@ class SqlApiServer:
             result = self.executor.run(
                 statement, context=context, parameters=parameters, bindings=bindings
             )
-            self._succeeded[request_id] = handle
             return result
 
         handle = str(uuid.uuid4())
         entry = _Statement(handle, self._pool.submit(run), self.partition_rows)
         self._statements[handle] = entry
+        self._received.setdefault(request_id, handle)
         return entry
 
     def _respond(

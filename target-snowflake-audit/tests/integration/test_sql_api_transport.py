@@ -245,6 +245,22 @@ def test_a_lost_answer_to_an_insert_never_doubles_its_rows(sql_api, sql_api_conf
     assert json.loads(states[-1]) == {"bookmarks": {"invoices": "done"}}
 
 
+def test_an_answer_lost_while_the_insert_still_runs_is_awaited_not_run_again(
+    sql_api, sql_api_config, warehouse
+):
+    # The table does not hold the chunk yet, so it is resubmitted with its requestId and
+    # retry=true, which Snowflake answers from the execution under way (202, then polled).
+    sql_api.add_fault(Fault(0, match="INSERT INTO", seconds=1.0))
+
+    _load(sql_api, sql_api_config)
+
+    assert _stored_ids(warehouse) == [f"i{n}" for n in range(40)]
+    lost, resubmitted = _inserts(sql_api)
+    assert (lost.status, resubmitted.retry, resubmitted.executed) == (0, True, False)
+    assert resubmitted.request_id == lost.request_id
+    assert sql_api.executions("INSERT INTO") == 1
+
+
 def test_an_insert_that_did_not_run_is_resubmitted_with_its_request_id(
     sql_api, sql_api_config, warehouse
 ):
