@@ -21,11 +21,14 @@ import pytest
 from archive_devkit.append_only import assert_append_only
 from archive_devkit.entities import STREAM_ENTITIES
 from archive_devkit.local_stack import LocalStack
-from archive_devkit.paths import BIN_DIR, REPO_ROOT
+from archive_devkit.paths import BIN_DIR
 from archive_devkit.pipeline import (
     change_and_delete_invoices,
     meltano_run,
+    meltano_run_command,
+    meltano_state,
     reconcile_stack,
+    start_logged,
     two_current_invoices,
     warehouse_cursor,
 )
@@ -145,20 +148,6 @@ def test_changes_and_deletes_add_new_versions_and_tombstones(stack: LocalStack) 
     assert_append_only(read_log(stack.target_statement_log))
 
 
-def meltano_state(stack: LocalStack, env: dict[str, str], state_id: str) -> dict:
-    """The state Meltano holds for a pipeline ({} when none)."""
-    done = subprocess.run(
-        [str(BIN_DIR / "meltano"), "--environment", "demo", "state", "get", state_id],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    text = done.stdout.strip()
-    return json.loads(text) if text.startswith("{") else {}
-
-
 def test_run_killed_after_a_committed_state_resumes_from_it_and_loses_nothing(
     stack: LocalStack,
 ) -> None:
@@ -169,24 +158,15 @@ def test_run_killed_after_a_committed_state_resumes_from_it_and_loses_nothing(
     state_id = "demo:tap-exactonline--de-to-target-snowflake-audit"
     # One Meltano command first: it creates the system database, which two Meltano processes
     # starting together would otherwise both try to migrate.
-    assert meltano_state(stack, env, state_id) == {}
-    args = [str(BIN_DIR / "meltano"), "--environment", "demo", "run"]
-    args += ["tap-exactonline--de", "target-snowflake-audit"]
-    log = (stack.work_dir / "logs" / "killed-run.log").open("w")
-    process = subprocess.Popen(
-        args,
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    assert meltano_state(env, state_id) == {}
+    log = (stack.work_dir / "logs" / "killed-run.log").open("wb")
+    process = start_logged(meltano_run_command("de"), env, log)
     # Kill the whole process tree (meltano, tap, target) once Meltano holds a state with a
     # bookmark: the target wrote it after committing the records before it.
     held: dict = {}
     deadline = clock.monotonic() + 300
     while clock.monotonic() < deadline and process.poll() is None:
-        held = meltano_state(stack, env, state_id)
+        held = meltano_state(env, state_id)
         if held.get("singer_state", {}).get("bookmarks"):
             break
         clock.sleep(0.5)

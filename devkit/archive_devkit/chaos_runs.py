@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive_devkit.chaos_plan import EXECUTABLES, ChaosPlan, KillPlan, StormPlan
-from archive_devkit.paths import REPO_ROOT
-from archive_devkit.pipeline import MELTANO
+from archive_devkit.pipeline import meltano_run_command, start_logged
 from archive_devkit.process_tree import child_running, kill_now
 from archive_devkit.sandboxes import SandboxAdmin, stop_process_group
 
@@ -100,22 +99,12 @@ def run_attempt(
     storm: tuple[StormPlan, SandboxAdmin] | None,
 ) -> RunRecord:
     """Run one attempt to its end, applying the kill and storm plans; fill in `record`."""
-    args = [MELTANO, "--environment", "demo", "run"]
-    if not record.after_completed:
-        args.append("--force")
-    args += [f"tap-exactonline--{record.region}", "target-snowflake-audit"]
+    args = meltano_run_command(record.region, () if record.after_completed else ("--force",))
     watch = Watch()
     with log_path.open("ab") as log:
         log.write(f"\n--- chaos attempt {record.label}\n".encode())
         log.flush()
-        process = subprocess.Popen(
-            args,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        process = start_logged(args, env, log)
         threads: list[threading.Thread] = []
         if kill is not None:
             threads.append(threading.Thread(target=kill_when_due, args=(process, kill, watch)))

@@ -7,13 +7,14 @@ target-snowflake-audit`.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import snowflake.connector
 
@@ -60,6 +61,34 @@ def prepare_state_database(stack: LocalStack) -> None:
     )
 
 
+def meltano_run_command(region: str, extra_args: tuple[str, ...] = ()) -> list[str]:
+    """`meltano --environment demo run [extra] tap-exactonline--<region> target-snowflake-audit`."""
+    entity = f"tap-exactonline--{region}"
+    return [MELTANO, "--environment", "demo", "run", *extra_args, entity, "target-snowflake-audit"]
+
+
+def start_logged(args: list[str], env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """Start a command in its own process group (so it can be killed whole), output to `log`."""
+    return subprocess.Popen(
+        args, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def meltano_state(env: dict[str, str], state_id: str) -> dict[str, Any]:
+    """The state Meltano holds for a pipeline ({} when none)."""
+    done = subprocess.run(
+        [MELTANO, "--environment", "demo", "state", "get", state_id],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    text = done.stdout.strip()
+    state = json.loads(text) if text.startswith("{") else {}
+    return state if isinstance(state, dict) else {}
+
+
 def meltano_run(
     stack: LocalStack,
     region: str,
@@ -70,15 +99,7 @@ def meltano_run(
 ) -> str:
     """Run one entity's pipeline in the `demo` environment; return Meltano's whole output."""
     log_path = stack.work_dir / "logs" / f"meltano-{region}.log"
-    args = [
-        MELTANO,
-        "--environment",
-        "demo",
-        "run",
-        *extra_args,
-        f"tap-exactonline--{region}",
-        "target-snowflake-audit",
-    ]
+    args = meltano_run_command(region, extra_args)
     lines: list[str] = []
     with log_path.open("a") as log:
         process = subprocess.Popen(

@@ -249,10 +249,9 @@ class SqlApiServer:
         def run() -> Result:
             if delay:
                 time.sleep(delay)
-            result = self.executor.run(
+            return self.executor.run(
                 statement, context=context, parameters=parameters, bindings=bindings
             )
-            return result
 
         handle = str(uuid.uuid4())
         entry = _Statement(handle, self._pool.submit(run), self.partition_rows)
