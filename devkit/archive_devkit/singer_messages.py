@@ -5,7 +5,11 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from collections.abc import Iterable
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 
@@ -45,3 +49,30 @@ def run_target(config: dict[str, Any], text: str) -> tuple[Any, list[str]]:
     with contextlib.redirect_stdout(stdout):
         target.listen(io.StringIO(text))
     return target, stdout.getvalue().splitlines()
+
+
+#: The target's console script in the running interpreter's environment.
+TARGET_EXECUTABLE = Path(sys.executable).parent / "target-snowflake-audit"
+
+
+def run_target_command(
+    config: Mapping[str, Any],
+    text: str,
+    directory: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run the target's console script on `text` with `config` (files written to `directory`)."""
+    config_path = directory / "config.json"
+    config_path.write_text(json.dumps(dict(config)))
+    input_path = directory / "input.singer"
+    input_path.write_text(text, encoding="utf-8")
+    return subprocess.run(
+        [str(TARGET_EXECUTABLE), "--config", str(config_path), "--input", str(input_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )

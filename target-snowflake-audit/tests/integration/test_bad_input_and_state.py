@@ -5,9 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +12,7 @@ from archive_devkit.append_only import assert_append_only
 from archive_devkit.singer_messages import (
     record_message,
     run_target,
+    run_target_command,
     schema_message,
     singer_lines,
     state_message,
@@ -84,19 +82,8 @@ def test_bad_record_fails_naming_stream_and_line(
 
 
 def test_bad_input_exits_non_zero_from_the_command_line(config, tmp_path):
-    config_path = tmp_path / "config.json"
-    config_path.write_text(json.dumps(config))
-    input_path = tmp_path / "input.singer"
-    input_path.write_text("not json\n")
+    result = run_target_command(config, "not json\n", tmp_path, timeout=120)
 
-    executable = Path(sys.executable).parent / "target-snowflake-audit"
-    result = subprocess.run(
-        [str(executable), "--config", str(config_path), "--input", str(input_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
     assert result.returncode != 0
     assert "input line 1: invalid JSON" in result.stderr
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from archive_devkit.singer_messages import record_message, schema_message, singer_lines
+from archive_devkit.singer_messages import (
+    record_message,
+    run_target_command,
+    schema_message,
+    singer_lines,
+)
 
-EXECUTABLE = Path(sys.executable).parent / "target-snowflake-audit"
 PASSWORD = "Sn0w-pa55word-not-for-logs"
 PROPERTIES = {"ID": {"type": "string"}}
 
@@ -19,18 +20,7 @@ PROPERTIES = {"ID": {"type": "string"}}
 def _run(
     tmp_path: Path, config: dict[str, Any], text: str, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    config_path = tmp_path / "config.json"
-    config_path.write_text(json.dumps(config))
-    input_path = tmp_path / "input.singer"
-    input_path.write_text(text)
-    return subprocess.run(
-        [str(EXECUTABLE), "--config", str(config_path), "--input", str(input_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={**os.environ, "LOGLEVEL": "INFO", **env},
-    )
+    return run_target_command(config, text, tmp_path, env={"LOGLEVEL": "INFO", **env}, timeout=120)
 
 
 def _errors(stderr: str) -> list[str]:

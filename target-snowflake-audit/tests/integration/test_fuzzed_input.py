@@ -19,21 +19,23 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import snowflake.connector
-from archive_devkit.singer_messages import record_message, schema_message, state_message
+from archive_devkit.singer_messages import (
+    record_message,
+    run_target_command,
+    schema_message,
+    state_message,
+)
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from .conftest import DATABASE, EMULATOR, base_config
 
-EXECUTABLE = Path(sys.executable).parent / "target-snowflake-audit"
 STREAM = "fuzzed"
 PROPERTIES = {
     "ID": {"type": "string"},
@@ -138,17 +140,7 @@ def singer_input(draw: st.DrawFn) -> Drawn:
 
 
 def run_console_script(config: dict[str, Any], drawn: Drawn, directory: Path) -> Any:
-    config_path = directory / "config.json"
-    config_path.write_text(json.dumps(config))
-    input_path = directory / "input.singer"
-    input_path.write_text(drawn.text(), encoding="utf-8")
-    return subprocess.run(
-        [str(EXECUTABLE), "--config", str(config_path), "--input", str(input_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    return run_target_command(config, drawn.text(), directory)
 
 
 def loaded(schema: str, sql: str) -> list[tuple[Any, ...]]:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,8 +21,10 @@ from archive_devkit.append_only import assert_append_only
 from archive_devkit.clear_failures import assert_no_secret
 from archive_devkit.key_pairs import PASSPHRASE, encrypted_pem, new_rsa_key
 from archive_devkit.singer_messages import (
+    TARGET_EXECUTABLE,
     record_message,
     run_target,
+    run_target_command,
     schema_message,
     singer_lines,
     state_message,
@@ -38,7 +38,6 @@ from .sql_api_fixtures import loader_key, sql_api, sql_api_config, sql_api_setti
 
 __all__ = ["loader_key", "sql_api", "sql_api_config"]  # fixtures, used by name
 
-EXECUTABLE = Path(sys.executable).parent / "target-snowflake-audit"
 LEFT_OUT = {"_batch_id", "_loaded_at", "_sequence"}
 EXTRACTED = "2024-06-01T08:00:00+00:00"
 
@@ -182,18 +181,7 @@ def test_decimals_travel_as_strings_inside_the_bound_json(sql_api, sql_api_confi
 
 
 def _cli(tmp_path: Path, settings: dict[str, Any], text: str) -> subprocess.CompletedProcess[str]:
-    config_path = tmp_path / "config.json"
-    config_path.write_text(json.dumps(settings))
-    input_path = tmp_path / "input.singer"
-    input_path.write_text(text)
-    return subprocess.run(
-        [str(EXECUTABLE), "--config", str(config_path), "--input", str(input_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={**os.environ, "LOGLEVEL": "INFO"},
-    )
+    return run_target_command(settings, text, tmp_path, env={"LOGLEVEL": "INFO"}, timeout=120)
 
 
 def assert_one_clear_line(done: subprocess.CompletedProcess[str], code: int, *said: str) -> str:
@@ -431,7 +419,7 @@ def test_check_runs_through_the_sql_api(sql_api, sql_api_config, tmp_path):
     config_path.write_text(json.dumps(sql_api_config))
 
     done = subprocess.run(
-        [str(EXECUTABLE), "--config", str(config_path), "check"],
+        [str(TARGET_EXECUTABLE), "--config", str(config_path), "check"],
         capture_output=True,
         text=True,
         check=False,
