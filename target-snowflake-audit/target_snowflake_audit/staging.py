@@ -197,7 +197,9 @@ def csv_quote(text: str) -> str:
 # One field of a batch file and its separator: enclosed in quotes (quotes doubled inside, any
 # other character allowed) or not (no comma, quote or line break). An empty unenclosed field
 # is NULL (EMPTY_FIELD_AS_NULL in the COPY's file format, ddl.csv_file_format).
-_FIELD = re.compile(r'"((?:[^"]+|"")*)"(?=[,\n])|([^,\n"]*)(?=[,\n])')
+# Possessive quantifiers: a quoted field cut off at the end of a block fails in linear time
+# (with `(?:[^"]+|"")*` the engine would try every split of the text: exponential).
+_FIELD = re.compile(r'"((?:[^"]++|"")*+)"(?=[,\n])|([^,\n"]*+)(?=[,\n])')
 _READ_CHARS = 1 << 20
 
 

@@ -7,6 +7,7 @@ cut by a block boundary must come out whole, whatever the block size.
 from __future__ import annotations
 
 import gzip
+import threading
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,23 @@ def test_a_cut_off_file_is_an_error_not_a_short_batch(tmp_path):
 
     with pytest.raises(ValueError, match="incomplete row"):
         list(batch_rows(path, Compression.ZSTD))
+
+
+def test_a_long_quoted_field_cut_by_a_block_boundary_is_read_in_linear_time(tmp_path, monkeypatch):
+    # A JSON document of a few kilobytes is an ordinary `_document` field; cut at a block
+    # boundary, a backtracking pattern would need 2^n steps for it.
+    document = '{""Description"": ""' + "x" * 4000 + '""}'
+    path = tmp_path / "batch.csv.zst"
+    text = f'a1,"{document}"\n' * 3
+    path.write_bytes(zstandard.ZstdCompressor().compress(text.encode()))
+    monkeypatch.setattr(staging, "_READ_CHARS", 1000)
+    rows: list[list[str | None]] = []
+    reader = threading.Thread(
+        target=lambda: rows.extend(batch_rows(path, Compression.ZSTD)), daemon=True
+    )
+
+    reader.start()
+    reader.join(timeout=20)
+
+    assert not reader.is_alive(), "reading three 4 kB fields took over 20 s"
+    assert rows == [["a1", document.replace('""', '"')]] * 3
