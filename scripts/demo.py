@@ -5,6 +5,9 @@ runs the real Meltano pipeline for each legal entity, reconciles the warehouse a
 sandboxes' truth, answers the finance team's questions in SQL (examples/queries/), then changes
 and deletes records in a sandbox and shows the audit history the archive keeps. Every process it
 starts is stopped on exit, on failure and on Ctrl-C; run it as often as you like.
+
+`--transport sql_api` has the target load through the local SQL API server (in front of the same
+emulator) with a key pair made for the run, instead of through the connector.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType
 
-from archive_devkit.local_stack import REGIONS, LocalStack
+from archive_devkit.local_stack import REGIONS, TRANSPORTS, LocalStack
 from archive_devkit.paths import REPO_ROOT
 from archive_devkit.pipeline import (
+    MeltanoRuns,
     change_and_delete_invoices,
     format_rows,
     meltano_install,
@@ -33,6 +37,7 @@ from archive_devkit.pipeline import (
     warehouse_cursor,
 )
 from archive_devkit.reconcile import format_report
+from archive_devkit.sql_api_process import SQL_API_ACCOUNT, SQL_API_USER, SqlApiServerProcess
 
 QUERIES_DIR = REPO_ROOT / "examples" / "queries"
 NEW_AMOUNT_DC = "12345.67"
@@ -62,6 +67,21 @@ def stop_on_signal(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def show_sql_api(server: SqlApiServerProcess) -> None:
+    """Where the target loads through the SQL API, and as whom (never the passphrase)."""
+    settings = server.target_settings
+    print(
+        f"  SQL API server: http://127.0.0.1:{server.port}/api/v2/statements in front of the "
+        f"emulator; account {SQL_API_ACCOUNT}, user {SQL_API_USER}, public key "
+        f"{server.public_key_path}"
+    )
+    print(
+        f"  The target loads with transport sql_api as account {settings['account']!r}, user "
+        f"{settings['user']!r}, key {settings['private_key_path']} (encrypted; its passphrase "
+        "goes to Meltano in the environment, never printed)"
+    )
+
+
 def run_all_entities(stack: LocalStack) -> None:
     """One `meltano run` per legal entity, side by side, with their progress on screen.
 
@@ -76,14 +96,26 @@ def run_all_entities(stack: LocalStack) -> None:
             f"tap-exactonline--{region} target-snowflake-audit",
             flush=True,
         )
+    runs = MeltanoRuns()
     with ThreadPoolExecutor(max_workers=len(stack.regions)) as pool:
-        futures = {
-            region: pool.submit(meltano_run, stack, region, on_line=print_progress(region))
-            for region in stack.regions
-        }
-        for region, future in futures.items():
-            future.result()
-            print(f"<-- {region.upper()} done", flush=True)
+        try:
+            futures = {
+                region: pool.submit(
+                    meltano_run,
+                    stack,
+                    region,
+                    on_line=print_progress(region),
+                    on_start=runs.started,
+                )
+                for region in stack.regions
+            }
+            for region, future in futures.items():
+                future.result()
+                print(f"<-- {region.upper()} done", flush=True)
+        except KeyboardInterrupt:
+            # The pool waits for its threads: stop their pipelines rather than wait for them.
+            runs.stop()
+            raise
     print(f"All entities loaded in {time.monotonic() - started:.1f} s", flush=True)
 
 
@@ -131,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--work-dir", type=Path, default=REPO_ROOT / ".demo")
     parser.add_argument("--skip-install", action="store_true", help="plugins already installed")
+    parser.add_argument(
+        "--transport",
+        choices=TRANSPORTS,
+        default="connector",
+        help="how the target reaches Snowflake: the connector, or the SQL API (local server)",
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, stop_on_signal)
     started = time.monotonic()
@@ -139,15 +177,20 @@ def main(argv: list[str] | None = None) -> int:
         heading("Installing the tap and target into Meltano's plugin environments")
         meltano_install()
     shutil.rmtree(args.work_dir, ignore_errors=True)
-    heading("Starting Exact Online sandboxes (NL, DE, UK) and the Snowflake emulator")
+    servers = "the Snowflake emulator"
+    if args.transport == "sql_api":
+        servers += " behind the local SQL API server"
+    heading(f"Starting Exact Online sandboxes (NL, DE, UK) and {servers}")
     try:
-        with LocalStack(work_dir=args.work_dir, regions=REGIONS) as stack:
+        with LocalStack(work_dir=args.work_dir, regions=REGIONS, transport=args.transport) as stack:
             for region, sandbox in stack.sandboxes.items():
                 print(f"  {region.upper()}: {sandbox.base_url} divisions {sandbox.divisions}")
             print(
                 f"  Snowflake emulator: 127.0.0.1:{stack.snowflake_port} "
                 f"(data in {args.work_dir / 'snowflake'})"
             )
+            if stack.sql_api is not None:
+                show_sql_api(stack.sql_api)
             heading("Running the pipeline for each legal entity")
             run_all_entities(stack)
             heading("Row counts and amounts per table and division: warehouse vs sandbox truth")

@@ -47,8 +47,8 @@ def test_make_demo_runs_the_whole_demo(meltano_plugins: None) -> None:
     assert " 0 mismatches" in output, output[-5000:]
     # Everything the target sent during the demo (changes and deletes included) was a load.
     assert_append_only(read_log(REPO_ROOT / ".demo" / "logs" / "target-statements.log"))
-    # Every process the demo started has stopped: they all ran with the demo folder as cwd.
-    assert processes_working_in(REPO_ROOT / ".demo") == []
+    # Every process the demo started has stopped: each ran in the demo folder or with files there.
+    assert processes_of(REPO_ROOT / ".demo") == []
     # What the demo left in its warehouse (.demo/snowflake), read back through the connector.
     with demo_warehouse() as cursor:
         # 1. every stream of every entity landed: NL, DE and UK divisions in each table
@@ -101,8 +101,12 @@ def demo_warehouse() -> Iterator[Any]:
         emulator.stop()
 
 
-def processes_working_in(folder: Path) -> list[str]:
-    """Command lines of live processes whose working directory is `folder` or below."""
+def processes_of(folder: Path) -> list[str]:
+    """Command lines of live processes working in `folder` (or below) or naming a path in it.
+
+    The demo's servers work in its folder; the tap and the target run with their config files
+    from its Meltano system directory there.
+    """
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -112,7 +116,7 @@ def processes_working_in(folder: Path) -> list[str]:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if cwd == folder or folder in cwd.parents:
+        if cwd == folder or folder in cwd.parents or f"{folder}/" in cmdline:
             found.append(cmdline)
     return found
 
@@ -132,16 +136,21 @@ def test_benchmarks_print_their_figures() -> None:
     assert "peak RSS" in output or "peak rss" in output.lower(), output[-5000:]
 
 
+@pytest.mark.parametrize("transport", ["connector", "sql_api"])
 def test_demo_interrupted_with_ctrl_c_stops_every_process_it_started(
-    meltano_plugins: None, tmp_path: Path
+    meltano_plugins: None, tmp_path: Path, transport: str
 ) -> None:
     work_dir = tmp_path / "demo"
+    args = ["scripts/demo.py", "--skip-install", "--work-dir", str(work_dir)]
+    # A terminal's Ctrl-C reaches the whole foreground process group: the demo and the Meltano
+    # runs it started (the servers run in sessions of their own: the demo must stop them).
     process = subprocess.Popen(
-        [str(BIN_DIR / "python"), "scripts/demo.py", "--skip-install", "--work-dir", str(work_dir)],
+        [str(BIN_DIR / "python"), *args, "--transport", transport],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
     assert process.stdout is not None
     seen = []
@@ -149,9 +158,13 @@ def test_demo_interrupted_with_ctrl_c_stops_every_process_it_started(
         seen.append(line)
         if "--> " in line:  # the pipelines are starting: sandboxes and emulator are up
             break
-    assert processes_working_in(work_dir), "the demo's sandboxes and emulator are running"
-    process.send_signal(signal.SIGINT)
+    running = processes_of(work_dir)
+    assert running, "the demo's sandboxes and emulator are running"
+    # With --transport sql_api the target's SQL API server runs too (and only then).
+    servers = [command for command in running if "archive_devkit.sql_api_server" in command]
+    assert len(servers) == (transport == "sql_api"), running
+    os.killpg(process.pid, signal.SIGINT)
     rest = process.stdout.read()
     assert process.wait(timeout=120) == 130, "".join(seen) + rest
     assert "Interrupted" in rest
-    assert processes_working_in(work_dir) == []
+    assert processes_of(work_dir) == []

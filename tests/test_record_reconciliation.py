@@ -34,13 +34,7 @@ CHANGES = (
 @pytest.fixture
 def small_stack(tmp_path: Path, meltano_plugins: None) -> Iterator[LocalStack]:
     """One small UK company, one division: enough rows of every stream, loaded quickly."""
-    with LocalStack(
-        work_dir=tmp_path / "stack",
-        regions=("uk",),
-        scale="300",
-        divisions_per_region=1,
-        minutely_limit=2000,
-    ) as running:
+    with LocalStack.one_small_entity(tmp_path / "stack") as running:
         yield running
 
 

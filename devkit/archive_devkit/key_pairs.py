@@ -29,3 +29,12 @@ def encrypted_pem(key: rsa.RSAPrivateKey, passphrase: str = PASSPHRASE) -> str:
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(passphrase.encode()),
     ).decode()
+
+
+def public_pem(key: rsa.RSAPrivateKey) -> str:
+    """The public key as `openssl rsa -pubout` writes it (its body is the RSA_PUBLIC_KEY)."""
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )

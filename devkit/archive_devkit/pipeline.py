@@ -11,7 +11,8 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -95,9 +96,14 @@ def meltano_run(
     *,
     extra_args: tuple[str, ...] = (),
     on_line: Callable[[str], None] | None = None,
+    on_start: Callable[[subprocess.Popen[str]], None] | None = None,
     timeout: float = 900,
 ) -> str:
-    """Run one entity's pipeline in the `demo` environment; return Meltano's whole output."""
+    """Run one entity's pipeline in the `demo` environment; return Meltano's whole output.
+
+    `on_start` gets the Meltano process, so a caller running pipelines in threads can stop
+    them (`MeltanoRuns`). Interrupted here (Ctrl-C), it stops the run before raising.
+    """
     log_path = stack.work_dir / "logs" / f"meltano-{region}.log"
     args = meltano_run_command(region, extra_args)
     lines: list[str] = []
@@ -111,12 +117,18 @@ def meltano_run(
             text=True,
         )
         assert process.stdout is not None  # noqa: S101 - Popen was asked for a pipe
-        for line in process.stdout:
-            log.write(line)
-            lines.append(line)
-            if on_line is not None:
-                on_line(line)
-        returncode = process.wait(timeout=timeout)
+        if on_start is not None:
+            on_start(process)
+        try:
+            for line in process.stdout:
+                log.write(line)
+                lines.append(line)
+                if on_line is not None:
+                    on_line(line)
+            returncode = process.wait(timeout=timeout)
+        except BaseException:
+            stop_meltano_runs([process])
+            raise
     output = "".join(lines)
     if returncode != 0:
         tail = "".join(lines[-30:])
@@ -125,6 +137,53 @@ def meltano_run(
         )
         raise PipelineError(msg)
     return output
+
+
+def stop_meltano_runs(processes: Iterable[subprocess.Popen[str]], timeout: float = 120) -> None:
+    """SIGTERM each `meltano run` still going and wait for it (SIGKILL after `timeout`).
+
+    Meltano passes SIGTERM on to the tap and the target, which loads what it holds, writes the
+    STATE covering it and exits. A terminal's Ctrl-C reaches them too, but a Meltano process
+    that is still starting up may miss it.
+    """
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        process.terminate()
+    for process in running:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class MeltanoRuns:
+    """`meltano run` processes started from several threads, stopped together on Ctrl-C.
+
+    Pass `started` as `meltano_run`'s `on_start`. Once `stop` was called, a run that starts
+    afterwards (its thread was late) is stopped at once.
+    """
+
+    def __init__(self) -> None:
+        """No runs yet."""
+        self._processes: list[subprocess.Popen[str]] = []
+        self._stopping = False
+        self._lock = threading.Lock()
+
+    def started(self, process: subprocess.Popen[str]) -> None:
+        """Note a run; terminate it if the runs are being stopped."""
+        with self._lock:
+            self._processes.append(process)
+            stopping = self._stopping
+        if stopping:
+            process.terminate()
+
+    def stop(self) -> None:
+        """Stop every run (see `stop_meltano_runs`)."""
+        with self._lock:
+            self._stopping = True
+            processes = list(self._processes)
+        stop_meltano_runs(processes)
 
 
 def print_progress(region: str) -> Callable[[str], None]:

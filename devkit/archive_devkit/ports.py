@@ -5,6 +5,9 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+from pathlib import Path
+
+from archive_devkit.sandboxes import stop_process_group
 
 STARTUP_TIMEOUT_SECONDS = 60.0
 
@@ -29,3 +32,23 @@ def wait_for_port(port: int, process: subprocess.Popen[str], what: str) -> None:
         time.sleep(0.1)
     msg = f"{what} did not listen on port {port} within {STARTUP_TIMEOUT_SECONDS:.0f} s"
     raise RuntimeError(msg)
+
+
+def start_server(
+    command: list[str], port: int, what: str, *, log_path: Path | None, cwd: Path | None
+) -> subprocess.Popen[str]:
+    """Start a server in its own process group and wait until it listens on `port`.
+
+    Its output goes to `log_path` (discarded when None); if it does not come up, it is stopped
+    before the error is raised.
+    """
+    log = log_path.open("a") if log_path is not None else subprocess.DEVNULL
+    process = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True, cwd=cwd
+    )
+    try:
+        wait_for_port(port, process, what)
+    except BaseException:
+        stop_process_group(process)
+        raise
+    return process

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
-from archive_devkit.ports import free_port, wait_for_port
+from archive_devkit.ports import free_port, start_server
 from archive_devkit.sandboxes import stop_process_group
 
 EMULATOR_MODULE = "archive_devkit.snowflake_emulator"
@@ -24,24 +23,13 @@ class SnowflakeEmulatorProcess:
         """
         data_dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
-        log = log_path.open("a") if log_path is not None else subprocess.DEVNULL
         command = [sys.executable, "-m", EMULATOR_MODULE, "-s", "--host", "127.0.0.1"]
         command += ["-p", str(self.port), "-d", str(data_dir)]
         if statement_log is not None:
             command += ["--statement-log", str(statement_log)]
-        self.process = subprocess.Popen(
-            command,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-            cwd=data_dir,
+        self.process = start_server(
+            command, self.port, "the Snowflake emulator", log_path=log_path, cwd=data_dir
         )
-        try:
-            wait_for_port(self.port, self.process, "the Snowflake emulator")
-        except BaseException:
-            self.stop()
-            raise
 
     def stop(self, timeout: float = 10) -> None:
         """SIGTERM it (it then removes its staged files); SIGKILL after `timeout`."""
