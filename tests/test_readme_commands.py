@@ -29,6 +29,13 @@ PASSPHRASE = "correct horse battery staple"
 # README command -> where it is exercised. A new README command must be added here.
 EXERCISED: dict[str, str] = {
     "make demo": "test_make_demo_runs_the_whole_demo (tests/test_demo.py)",
+    'make demo DEMO_ARGS="--transport sql_api"': (
+        "test_demo_interrupted_with_ctrl_c_stops_every_process_it_started[sql_api]"
+        " (tests/test_demo.py) starts it (the SQL API server among its processes);"
+        " test_meltano_run_over_the_sql_api_loads_every_record_with_bound_inserts"
+        " (tests/test_sql_api_pipeline.py) loads and reconciles one entity the same way; the"
+        " whole run (3.5-5 minutes here) is run by hand"
+    ),
     "make test": ".ci/run (CI runs exactly this command)",
     "make benchmarks": "test_benchmarks_print_their_figures (tests/test_demo.py)",
     "make chaos": (
