@@ -219,12 +219,15 @@ def _check_privileges(connection: Transport, role: str, report: Report, *, emula
     except Exception as exc:  # any refusal is a failed check, reported
         report.add(FAIL, "privileges", connection.redact(str(exc)))
         return
-    missing = privileges.missing_privileges(grants, lambda kind, name: inherited[(kind, name)])
+    required = privileges.required_on_schema(stages_files=connection.stages_files)
+    missing = privileges.missing_privileges(
+        grants, lambda kind, name: inherited[(kind, name)], required
+    )
     if missing:
         fix = privileges.grant_statement(missing, connection.schema, role)
         report.add(FAIL, "privileges", f"role {role} lacks {', '.join(missing)}; fix: {fix}")
     else:
-        held = ", ".join(privileges.REQUIRED_ON_SCHEMA)
+        held = ", ".join(required)
         report.add(OK, "privileges", f"role {role} may {held} in {connection.schema}")
 
 

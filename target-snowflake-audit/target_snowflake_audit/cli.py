@@ -138,7 +138,7 @@ def report(error: BaseException, args: Sequence[str]) -> ExitCode:
         code, line = ExitCode.BAD_INPUT, f"{error}. {error.hint}"
     elif isinstance(error, SettingsError):
         code = ExitCode.BAD_SETTINGS
-        line = f"{error}. Fix the target's settings (meltano config {PROGRAM} set NAME VALUE)"
+        line = f"{error}. Fix the target's settings (meltano config set {PROGRAM} NAME VALUE)"
     elif isinstance(error, TargetSnowflakeError):
         code = ExitCode.SNOWFLAKE
         line = f"{error}. `{PROGRAM} --config FILE check` tests the account and privileges"

@@ -13,8 +13,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-# Loading creates tables, the `__current` views and the named stage in the target schema.
+# Loading creates tables, the `__current` views and (connector transport) the named stage in
+# the target schema; the SQL API transport loads with INSERTs and creates no stage.
 REQUIRED_ON_SCHEMA: tuple[str, ...] = ("CREATE TABLE", "CREATE VIEW", "CREATE STAGE")
+
+
+def required_on_schema(*, stages_files: bool) -> tuple[str, ...]:
+    """The schema privileges a load needs with this transport.
+
+    Args:
+        stages_files: The transport loads with PUT + COPY through the named stage.
+
+    Returns:
+        The privileges, in REQUIRED_ON_SCHEMA order.
+    """
+    return tuple(p for p in REQUIRED_ON_SCHEMA if stages_files or p != "CREATE STAGE")
+
+
 _OWNERSHIP = "OWNERSHIP"
 # Grantee kinds whose inheritance IS_ROLE_IN_SESSION (or its database-role variant) answers.
 GRANTEE_KINDS: tuple[str, ...] = ("ROLE", "DATABASE_ROLE")
@@ -39,13 +54,16 @@ def grantees(grants: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
 
 
 def missing_privileges(
-    grants: Sequence[Mapping[str, Any]], in_session: Callable[[str, str], bool]
+    grants: Sequence[Mapping[str, Any]],
+    in_session: Callable[[str, str], bool],
+    required: Sequence[str] = REQUIRED_ON_SCHEMA,
 ) -> list[str]:
     """The required schema privileges the session's roles lack.
 
     Args:
         grants: SHOW GRANTS ON SCHEMA rows keyed by lowercase column name.
         in_session: Whether the session inherits a grantee, given (granted_to, grantee_name).
+        required: The privileges the transport needs (required_on_schema).
 
     Returns:
         The missing privileges, in REQUIRED_ON_SCHEMA order (empty: nothing missing).
@@ -61,7 +79,7 @@ def missing_privileges(
         if privilege == _OWNERSHIP:
             return []
         held.add(privilege)
-    return [privilege for privilege in REQUIRED_ON_SCHEMA if privilege not in held]
+    return [privilege for privilege in required if privilege not in held]
 
 
 def grant_statement(missing: Sequence[str], schema: str, role: str) -> str:

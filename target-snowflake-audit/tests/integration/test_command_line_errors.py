@@ -76,7 +76,7 @@ def test_missing_settings_end_in_one_line_naming_them_and_exit_2(config, tmp_pat
     (line,) = _errors(result.stderr)
     assert "'warehouse' is a required property" in line
     assert "'schema' is a required property" in line
-    assert "meltano config target-snowflake-audit set" in line
+    assert "meltano config set target-snowflake-audit NAME VALUE" in line  # Meltano 4.4's order
     assert "Traceback" not in result.stderr
 
 

@@ -69,3 +69,11 @@ def test_grants_to_shares_or_roles_outside_the_session_do_not_count():
         "CREATE TABLE",
         "CREATE STAGE",
     ]
+
+
+def test_the_sql_api_transport_needs_no_stage_privilege():
+    grants = [_grant("CREATE TABLE", "LOADER"), _grant("CREATE VIEW", "LOADER")]
+    required = privileges.required_on_schema(stages_files=False)
+
+    assert privileges.missing_privileges(grants, _in("LOADER"), required) == []
+    assert privileges.missing_privileges(grants, _in("LOADER")) == ["CREATE STAGE"]
