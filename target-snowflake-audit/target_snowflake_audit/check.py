@@ -269,98 +269,83 @@ def _check_cases(
         source_system=str(config.get("source_system", "Exact Online")),
         store_document=True,
     ).build()
-    file_columns = [*columns.values(), *ddl.STAGED_AUDIT_COLUMNS]
+    run = _CaseRun(
+        connection=connection,
+        loader=loader,
+        encoder=encoder,
+        table=table,
+        file_columns=[*columns.values(), *ddl.STAGED_AUDIT_COLUMNS],
+        report=report,
+        emulated=emulated,
+    )
     batches = [[case for case in CASES if not case.separate_batch]]
     batches += [[case] for case in CASES if case.separate_batch]
     for cases in batches:
         if connection.stages_files:
-            _copy_cases(
-                connection,
-                loader,
-                encoder,
-                qualified,
-                table,
-                file_columns,
-                cases,
-                report,
-                emulated=emulated,
-            )
+            run.copy(cases)
         else:
-            _select_cases(
-                connection, loader, encoder, table, file_columns, cases, report, emulated=emulated
-            )
+            run.select(cases)
 
 
-def _encode_cases(
-    loader: Loader, encoder: RowEncoder, table: str, cases: list[Case]
-) -> tuple[str, BatchFile]:
-    """One batch file holding the cases, encoded by the load's encoder."""
-    sequence = loader.sequence_counter(table)
-    batch_id, batch_file = loader.new_batch(table)
-    for case in cases:
-        line = encoder.encode_record(
-            dict(case.record),
-            time_extracted=None,
-            deleted_at=None,
-            sequence=next(sequence),
-            batch_id=batch_id,
-        )
-        batch_file.write_line(line)
-    return batch_id, batch_file
+@dataclass
+class _CaseRun:
+    """The edge cases encoded by the load's encoder, loaded or selected, each read back."""
 
+    connection: Transport
+    loader: Loader
+    encoder: RowEncoder
+    table: str
+    file_columns: list[Column]
+    report: Report
+    emulated: bool
 
-def _copy_cases(  # noqa: PLR0917 - the check's context, passed through
-    connection: Transport,
-    loader: Loader,
-    encoder: RowEncoder,
-    qualified: str,
-    table: str,
-    file_columns: list[Column],
-    cases: list[Case],
-    report: Report,
-    *,
-    emulated: bool,
-) -> None:
-    """Load the cases with PUT + COPY into the temporary table and read each back."""
-    batch_id, batch_file = _encode_cases(loader, encoder, table, cases)
-    try:
-        loader.load(
-            stream_name="check",
-            table=table,
-            columns=file_columns,
-            batch_id=batch_id,
-            batch_file=batch_file,
-        )
-    except TargetSnowflakeError as exc:
+    def _encode(self, cases: list[Case]) -> tuple[str, BatchFile]:
+        """One batch file holding the cases."""
+        sequence = self.loader.sequence_counter(self.table)
+        batch_id, batch_file = self.loader.new_batch(self.table)
         for case in cases:
-            _report_case(report, case, f"load failed: {exc}", emulated=emulated)
-        return
-    for case in cases:
-        _report_case(report, case, _compare(connection, qualified, case), emulated=emulated)
+            line = self.encoder.encode_record(
+                dict(case.record),
+                time_extracted=None,
+                deleted_at=None,
+                sequence=next(sequence),
+                batch_id=batch_id,
+            )
+            batch_file.write_line(line)
+        return batch_id, batch_file
 
+    def copy(self, cases: list[Case]) -> None:
+        """Load the cases with PUT + COPY into the temporary table and read each back."""
+        batch_id, batch_file = self._encode(cases)
+        try:
+            self.loader.load(
+                stream_name="check",
+                table=self.table,
+                columns=self.file_columns,
+                batch_id=batch_id,
+                batch_file=batch_file,
+            )
+        except TargetSnowflakeError as exc:
+            for case in cases:
+                _report_case(self.report, case, f"load failed: {exc}", emulated=self.emulated)
+            return
+        qualified = self.connection.qualified(self.table)
+        for case in cases:
+            mismatch = _compare(self.connection, qualified, case)
+            _report_case(self.report, case, mismatch, emulated=self.emulated)
 
-def _select_cases(  # noqa: PLR0917 - the check's context, passed through
-    connection: Transport,
-    loader: Loader,
-    encoder: RowEncoder,
-    table: str,
-    file_columns: list[Column],
-    cases: list[Case],
-    report: Report,
-    *,
-    emulated: bool,
-) -> None:
-    """Read the cases back through the INSERT's own SELECT over their bound chunk (SQL API)."""
-    _, batch_file = _encode_cases(loader, encoder, table, cases)
-    path = batch_file.close()
-    try:
-        chunk = json.dumps(list(batch_rows(path, batch_file.compression)))
-    finally:
-        path.unlink(missing_ok=True)
-    loaded = f"({ddl.chunk_select(file_columns, loaded_at=True)}) AS loaded"
-    for case in cases:
-        mismatch = _compare(connection, loaded, case, (chunk,))
-        _report_case(report, case, mismatch, emulated=emulated)
+    def select(self, cases: list[Case]) -> None:
+        """Read the cases back through the INSERT's own SELECT over their bound chunk (SQL API)."""
+        _, batch_file = self._encode(cases)
+        path = batch_file.close()
+        try:
+            chunk = json.dumps(list(batch_rows(path, batch_file.compression)))
+        finally:
+            path.unlink(missing_ok=True)
+        loaded = f"({ddl.chunk_select(self.file_columns, loaded_at=True)}) AS loaded"
+        for case in cases:
+            mismatch = _compare(self.connection, loaded, case, (chunk,))
+            _report_case(self.report, case, mismatch, emulated=self.emulated)
 
 
 def _compare(
