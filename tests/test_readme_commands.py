@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from archive_devkit.local_stack import LocalStack
 from archive_devkit.paths import BIN_DIR, REPO_ROOT
-from archive_devkit.pipeline import reconcile_stack, warehouse_cursor
+from archive_devkit.pipeline import reconcile_stack, table_row_counts, warehouse_cursor
 from archive_devkit.reconcile import format_report
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
@@ -164,6 +164,7 @@ def test_prod_environment_commands(stack: LocalStack, tmp_path: Path) -> None:
     load_pem_private_key(key_pem, PASSPHRASE.encode())
     assert (secrets_dir / "snowflake_key.pub").read_bytes().startswith(b"-----BEGIN PUBLIC KEY")
 
+    counts: list[dict[str, int]] = []
     for command in (
         "meltano --environment prod run tap-exactonline--nl target-snowflake-audit",
         "meltano --environment prod run exact-to-snowflake",
@@ -171,6 +172,11 @@ def test_prod_environment_commands(stack: LocalStack, tmp_path: Path) -> None:
     ):
         result = run(command, env)
         assert result.returncode == 0, f"{command}\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        counts.append(table_row_counts(stack))
+    # The scheduled run came after the job with nothing changed in Exact: it added no rows
+    # (incremental bookmarks held; full tables are resent only when they changed).
+    assert counts[2] == counts[1]
+    assert counts[1]["transaction_lines"] > counts[0]["transaction_lines"]  # DE and UK came in
 
     figures = reconcile_stack(stack)
     with warehouse_cursor(stack) as cursor:

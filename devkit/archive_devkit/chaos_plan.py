@@ -148,4 +148,6 @@ class ChaosPlan:
 
     def proxy_faults(self) -> ProxyFaults:
         """How often the Snowflake proxy misbehaves per statement."""
+        if self.settings.short:  # the same faults, shorter waits: make test's time budget
+            return ProxyFaults(drop_before=0.02, drop_after=0.02, slow=0.05, slow_seconds=(0.2, 1))
         return ProxyFaults(drop_before=0.02, drop_after=0.02, slow=0.05)

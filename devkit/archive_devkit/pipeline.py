@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import snowflake.connector
 
+from archive_devkit.entities import STREAM_ENTITIES
 from archive_devkit.local_stack import LocalStack
 from archive_devkit.paths import BIN_DIR, REPO_ROOT
 from archive_devkit.reconcile import CalendarDates, Figure, reconcile
@@ -229,6 +230,16 @@ def reconcile_stack(stack: LocalStack, regions: tuple[str, ...] | None = None) -
         figures = reconcile(cursor, truths, dates)
         sandboxes = {region: stack.sandboxes[region] for region in chosen}
         return figures + record_figures(cursor, sandboxes)
+
+
+def table_row_counts(stack: LocalStack) -> dict[str, int]:
+    """Rows in every stream's table (history included)."""
+    with warehouse_cursor(stack) as cursor:
+        counts = {}
+        for table in STREAM_ENTITIES:
+            cursor.execute(f'SELECT COUNT(*) FROM "{table}"')  # noqa: S608 - fixed names
+            counts[table] = int(cursor.fetchone()[0])
+    return counts
 
 
 def run_sql_file(cursor: Any, path: Path) -> tuple[list[str], list[tuple[Any, ...]]]:
