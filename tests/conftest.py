@@ -30,10 +30,18 @@ def meltano_plugins() -> None:
 
 
 @pytest.fixture
-def stack(tmp_path: Path, meltano_plugins: None) -> Iterator[LocalStack]:
-    """NL, DE and UK sandboxes plus a Snowflake emulator, stopped after the test."""
+def stack(
+    tmp_path: Path, meltano_plugins: None, request: pytest.FixtureRequest
+) -> Iterator[LocalStack]:
+    """NL, DE and UK sandboxes plus a Snowflake emulator, stopped after the test.
+
+    A test module may set `STACK_DIVISIONS_PER_REGION` (default 2) to load fewer divisions.
+    """
     with LocalStack(
-        work_dir=tmp_path / "stack", scale=E2E_SCALE, minutely_limit=E2E_MINUTELY_LIMIT
+        work_dir=tmp_path / "stack",
+        scale=E2E_SCALE,
+        minutely_limit=E2E_MINUTELY_LIMIT,
+        divisions_per_region=getattr(request.module, "STACK_DIVISIONS_PER_REGION", 2),
     ) as running:
         yield running
     # The append-only audit over everything the target sent during the test.
