@@ -111,7 +111,9 @@ def test_a_rotated_token_is_stored_before_its_first_use(sandbox, tmp_path):
     refresh token in the store: the seed is dead, so anything else breaks the chain.
     """
     config = make_config(sandbox, tmp_path)
-    sandbox.admin("POST", "faults", {"kind": "slow", "delay_seconds": 60, "nth": 1})
+    # Long enough to kill the process while the call hangs (it is killed within a poll of
+    # 50 ms), short enough that the sandbox's stop does not wait out a sleeping handler.
+    sandbox.admin("POST", "faults", {"kind": "slow", "delay_seconds": 6, "nth": 1})
     command = [TAP_BIN, "--config", write_json(tmp_path / "config.json", config)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
