@@ -131,8 +131,6 @@ class Loader:
     _sequences: dict[str, SequenceCounter] = field(default_factory=dict)
     _batch_numbers: dict[str, int] = field(default_factory=dict)
     _remove_supported: bool = True
-    statements_per_batch: list[int] = field(default_factory=list)
-    """INSERTs each batch took through the SQL API (for the benchmark)."""
 
     def __post_init__(self) -> None:
         """Start the background load pipeline."""
@@ -320,7 +318,6 @@ class Loader:
                 " stopping before the STATE that covers this batch"
             )
             raise LoadError(msg)
-        self.statements_per_batch.append(load.inserts)
         batch_file.path.unlink(missing_ok=True)
         return loaded
 

@@ -153,8 +153,6 @@ class SqlApiClient:
         self._poll_seconds = float(config.get("sql_api_poll_seconds") or 0.5)
         self._attempts = max(1, int(config.get("retry_max_attempts", 5)))
         self._base = float(config.get("retry_base_seconds", 1.0))
-        self.requests_sent = 0
-        """POST requests sent (statements and their resubmissions)."""
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -236,8 +234,6 @@ class SqlApiClient:
         ):
             with attempt:
                 try:
-                    if method == "POST":
-                        self.requests_sent += 1
                     response = self._session.request(
                         method, url, headers=self._headers(), timeout=self._timeout, **kwargs
                     )

@@ -154,8 +154,6 @@ class SqlApiBatchLoad:
         self._sequence_column = names.index("_sequence") if "_sequence" in names else None
         empty = _ENCODE(transport.body(self.statement, {"1": {"type": "TEXT", "value": "[]"}}))
         self.budget = max_request_bytes - len(empty)
-        self.inserts = 0
-        """INSERT statements sent (resubmissions included)."""
 
     def load(self, path: Path, compression: Compression) -> int:
         """Insert every row of the batch file; return the rows the batch has in the table.
@@ -207,7 +205,6 @@ class SqlApiBatchLoad:
         bindings = {"1": {"type": "TEXT", "value": chunk.value}}
         for attempt in range(1, self._attempts + 1):
             try:
-                self.inserts += 1
                 result = self._transport.submit(
                     self.statement, bindings, request_id=request_id, resubmission=attempt > 1
                 )
