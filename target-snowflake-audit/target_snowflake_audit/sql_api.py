@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 import requests
@@ -82,14 +82,24 @@ def _binding(value: Any) -> dict[str, Any]:
     return {"type": "TEXT", "value": None if value is None else str(value)}
 
 
+def _since_epoch(seconds: str) -> datetime.timedelta:
+    """Seconds since the epoch with up to 9 decimals, to the microsecond, without a float.
+
+    Nanoseconds are dropped (a datetime holds microseconds); a float would round
+    9999-12-31 23:59:59.999999 into the year 10000.
+    """
+    microseconds = (Decimal(seconds) * 1_000_000).to_integral_value(rounding=ROUND_FLOOR)
+    return datetime.timedelta(microseconds=int(microseconds))
+
+
 def _timestamp_tz(value: str, column: Mapping[str, Any]) -> datetime.datetime:
     seconds, _, offset = value.partition(" ")
     zone = datetime.timezone(datetime.timedelta(minutes=int(offset) - _OFFSET_BIAS))
-    return (_EPOCH + datetime.timedelta(seconds=float(Decimal(seconds)))).astimezone(zone)
+    return (_EPOCH + _since_epoch(seconds)).astimezone(zone)
 
 
 def _timestamp(value: str, column: Mapping[str, Any]) -> datetime.datetime:
-    moment = _EPOCH + datetime.timedelta(seconds=float(Decimal(value)))
+    moment = _EPOCH + _since_epoch(value)
     ltz = str(column.get("type")).lower() == "timestamp_ltz"
     return moment if ltz else moment.replace(tzinfo=None)
 

@@ -230,3 +230,14 @@ def test_results_are_typed_as_the_connector_types_them():
     assert first["ok"] is True
     assert first["doc"] == "{}"
     assert set(empty.values()) == {None}
+
+
+def test_timestamps_keep_their_microseconds_without_a_float():
+    # As a double, 253402300799.999999 rounds to 253402300800: the year 10000, an error.
+    result = ResultSet(
+        row_type=[{"name": "AT", "type": "timestamp_ntz"}], data=[["253402300799.999999000"]]
+    )
+
+    (row,) = result_rows(result)
+
+    assert row["at"] == datetime.datetime(9999, 12, 31, 23, 59, 59, 999999)
